@@ -1,0 +1,161 @@
+"""Evaluate a retriever zero-shot on BEIR datasets; the ``python -m splade_beir.evaluate`` CLI.
+
+From a notebook:
+
+>>> from splade_beir.evaluate import evaluate
+>>> results = evaluate("splade-tiny", ["demo"], output="/tmp/splade-beir-doctest", show_progress=False)
+>>> 0.0 <= results["demo"]["metrics"]["ndcg@10"] <= 1.0
+True
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from tabulate import tabulate
+
+from .cli import run_cli
+from .datasets import KNOWN, cqadupstack_parts, default_split, expand_names, load_folder, resolve_dir
+from .metrics import evaluate_run
+from .models import default_name
+from .results import SCHEMA, mean_result, result_paths, versions, write_result
+from .retriever import Retriever
+
+logger = logging.getLogger("splade_beir")
+
+SUMMARY_COLUMNS = ("ndcg@10", "recall@100", "recall@1000", "mrr@10")
+
+
+def make_splade(model: str, query_model: str | None = None, pooling: str = "max",
+                query_max_length: int = 256, doc_max_length: int = 256, device: str | None = None,
+                dtype: str | None = None, batch_size: int = 32, show_progress: bool = True,
+                trust_remote_code: bool = False) -> Retriever:
+    from .encoder import SpladeEncoder
+    from .retriever import SpladeRetriever
+
+    encoder = SpladeEncoder(model, query_model=query_model, pooling=pooling,
+                            query_max_length=query_max_length, doc_max_length=doc_max_length,
+                            device=device, dtype=dtype, show_progress=show_progress,
+                            trust_remote_code=trust_remote_code)
+    return SpladeRetriever(encoder, batch_size=batch_size, show_progress=show_progress)
+
+
+def evaluate(model: str | Retriever, datasets: list[str] | str = "demo", name: str | None = None,
+             data_dir: str | Path = "datasets", output: str | Path = "results", top_k: int = 1000,
+             split: str | None = None, download: bool = True, show_progress: bool = True,
+             **model_options) -> dict[str, dict]:
+    """Evaluate ``model`` (a checkpoint name or a ready :class:`Retriever`) on ``datasets``.
+
+    Writes ``<output>/<name>/<dataset>.json`` and ``.run.gz`` for each dataset and returns the
+    result dictionaries by dataset name. All dataset folders are found (or downloaded) before
+    any model work starts, so a missing dataset fails fast and writes nothing.
+    """
+    names = expand_names(datasets) if isinstance(datasets, str) else list(datasets)
+    parts = {n: cqadupstack_parts(n) for n in names}
+    folders = {p: resolve_dir(p, data_dir, download=download) for ps in parts.values() for p in ps}
+    retriever = model if not isinstance(model, str) else make_splade(
+        model, show_progress=show_progress, **model_options)
+    name = name or (default_name(model) if isinstance(model, str) else retriever.kind)
+    out: dict[str, dict] = {}
+    for dataset_name, subsets in parts.items():
+        sub_results = []
+        for sub in subsets:
+            sub_split = split or default_split(sub)
+            logger.info("%s: loading %s (%s split)", name, sub, sub_split)
+            dataset = load_folder(folders[sub], sub_split, name=_dataset_key(sub))
+            sub_results.append(evaluate_dataset(retriever, dataset, name, output, top_k))
+        out[_dataset_key(dataset_name)] = sub_results[0] if len(subsets) == 1 else _write_mean(
+            name, _dataset_key(dataset_name), sub_results, output)
+    return out
+
+
+def evaluate_dataset(retriever: Retriever, dataset, name: str, output: str | Path, top_k: int = 1000) -> dict:
+    """Retrieve, score and write the results of one dataset; returns the result dictionary."""
+    json_path, run_path = result_paths(output, name, dataset.name)
+    t0 = time.perf_counter()
+    retrieval = retriever.retrieve(dataset, top_k)
+    t1 = time.perf_counter()
+    means, per_query = evaluate_run(dataset.qrels, retrieval.run)
+    result = {
+        "schema": SCHEMA, "model": name, "dataset": dataset.name, "split": dataset.split,
+        "kind": retriever.kind, "metrics": means,
+        **{k: retrieval.stats.get(k) for k in ("flops", "nnz_query", "nnz_doc")},
+        "n_queries": len(dataset.queries), "n_docs": len(dataset.corpus),
+        "n_judgements": sum(len(r) for r in dataset.qrels.values()), "top_k": top_k,
+        "timings": {**retrieval.timings, "total_s": t1 - t0, "evaluate_s": time.perf_counter() - t1},
+        "config": retriever.config, "data": str(dataset.path), "versions": versions(),
+        "warnings": dataset.warnings, "run_file": run_path.name, "per_query": per_query,
+    }
+    retrieval.run.write_trec(run_path, tag=name)
+    write_result(json_path, result)
+    logger.info("%s on %s: nDCG@10 %.4f -> %s", name, dataset.name, means.get("ndcg@10", 0.0), json_path)
+    return result
+
+
+def _dataset_key(name: str) -> str:
+    """Known names stay as they are (``cqadupstack/android`` too); a local folder is named by its last part."""
+    return name if name in KNOWN or name == "demo" else Path(name).resolve().name
+
+
+def _write_mean(name: str, dataset: str, parts: list[dict], output) -> dict:
+    result = mean_result(name, dataset, parts)
+    write_result(result_paths(output, name, dataset)[0], result)
+    return result
+
+
+def summary_table(results: dict[str, dict]) -> str:
+    """A Markdown table: one row per dataset, the main metrics, FLOPS and mean non-zeros."""
+    rows = []
+    for dataset, r in results.items():
+        m = r["metrics"]
+        rows.append([dataset, *(m.get(c) for c in SUMMARY_COLUMNS), r.get("flops"),
+                     r.get("nnz_query"), r.get("nnz_doc"), r["n_queries"], r["n_docs"]])
+    headers = ["dataset", "nDCG@10", "R@100", "R@1k", "MRR@10", "FLOPS", "nnz q", "nnz d", "queries", "docs"]
+    return tabulate(rows, headers=headers, tablefmt="github", floatfmt=".4f", missingval="-")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m splade_beir.evaluate", description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="splade-tiny",
+                   help="checkpoint: local folder, hub id, or embedded name (default: splade-tiny)")
+    p.add_argument("--query-model", help="separate checkpoint for queries")
+    p.add_argument("--name", help="results folder name (default: last part of the checkpoint)")
+    p.add_argument("--datasets", default="demo",
+                   help="'all' (BEIR-13 + cqadupstack), names, comma lists or local folders (default: demo)")
+    p.add_argument("--data-dir", default="datasets", help="where datasets live / are downloaded")
+    p.add_argument("--output", default="results", help="results root (default: results/)")
+    p.add_argument("--split", help="qrels split (default: test; dev for msmarco)")
+    p.add_argument("--pooling", choices=("max", "sum"), default="max")
+    p.add_argument("--query-max-length", type=int, default=256)
+    p.add_argument("--doc-max-length", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--top-k", type=int, default=1000)
+    p.add_argument("--device", help="cuda, cpu, cuda:1... (default: cuda when present)")
+    p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
+                   help="compute precision (default: float32 on CPU, bfloat16 on GPU)")
+    p.add_argument("--no-download", action="store_true", help="never download a missing dataset")
+    p.add_argument("--trust-remote-code", action="store_true",
+                   help="allow the checkpoint's own Python code (off by default)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    show = not args.quiet
+    results = evaluate(
+        args.model, args.datasets, name=args.name, data_dir=args.data_dir, output=args.output,
+        top_k=args.top_k, split=args.split, download=not args.no_download, show_progress=show,
+        query_model=args.query_model, pooling=args.pooling, query_max_length=args.query_max_length,
+        doc_max_length=args.doc_max_length, device=args.device, dtype=args.dtype,
+        batch_size=args.batch_size, trust_remote_code=args.trust_remote_code)
+    print(summary_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
