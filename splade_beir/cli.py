@@ -16,6 +16,13 @@ def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = No
     for noisy in ("transformers", "httpx", "huggingface_hub", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:
+        pass
+    try:
         return main(argv)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -18,30 +18,17 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from .baselines import default_model
 from .cli import run_cli
 from .datasets import KNOWN, cqadupstack_parts, default_split, expand_names, load_folder, resolve_dir
 from .metrics import evaluate_run
 from .models import default_name
 from .results import SCHEMA, mean_result, result_paths, versions, write_result
-from .retriever import Retriever
+from .retriever import KINDS, Retriever, make_retriever
 
 logger = logging.getLogger("splade_beir")
 
 SUMMARY_COLUMNS = ("ndcg@10", "recall@100", "recall@1000", "mrr@10")
-
-
-def make_splade(model: str, query_model: str | None = None, pooling: str = "max",
-                query_max_length: int = 256, doc_max_length: int = 256, device: str | None = None,
-                dtype: str | None = None, batch_size: int = 32, show_progress: bool = True,
-                trust_remote_code: bool = False) -> Retriever:
-    from .encoder import SpladeEncoder
-    from .retriever import SpladeRetriever
-
-    encoder = SpladeEncoder(model, query_model=query_model, pooling=pooling,
-                            query_max_length=query_max_length, doc_max_length=doc_max_length,
-                            device=device, dtype=dtype, show_progress=show_progress,
-                            trust_remote_code=trust_remote_code)
-    return SpladeRetriever(encoder, batch_size=batch_size, show_progress=show_progress)
 
 
 def evaluate(model: str | Retriever, datasets: list[str] | str = "demo", name: str | None = None,
@@ -57,9 +44,9 @@ def evaluate(model: str | Retriever, datasets: list[str] | str = "demo", name: s
     names = expand_names(datasets) if isinstance(datasets, str) else list(datasets)
     parts = {n: cqadupstack_parts(n) for n in names}
     folders = {p: resolve_dir(p, data_dir, download=download) for ps in parts.values() for p in ps}
-    retriever = model if not isinstance(model, str) else make_splade(
-        model, show_progress=show_progress, **model_options)
-    name = name or (default_name(model) if isinstance(model, str) else retriever.kind)
+    kind = model_options.pop("kind", None)  # None: inferred from the name (bm25, all-MiniLM-L6-v2)
+    name = name or (default_name(model) if isinstance(model, str) else model.kind)
+    retriever = None if isinstance(model, str) else model
     out: dict[str, dict] = {}
     for dataset_name, subsets in parts.items():
         sub_results = []
@@ -67,6 +54,8 @@ def evaluate(model: str | Retriever, datasets: list[str] | str = "demo", name: s
             sub_split = split or default_split(sub)
             logger.info("%s: loading %s (%s split)", name, sub, sub_split)
             dataset = load_folder(folders[sub], sub_split, name=_dataset_key(sub))
+            if retriever is None:  # built after the first dataset loads, so bad data fails fast
+                retriever = make_retriever(kind, model, show_progress=show_progress, **model_options)
             sub_results.append(evaluate_dataset(retriever, dataset, name, output, top_k))
         out[_dataset_key(dataset_name)] = sub_results[0] if len(subsets) == 1 else _write_mean(
             name, _dataset_key(dataset_name), sub_results, output)
@@ -120,8 +109,10 @@ def summary_table(results: dict[str, dict]) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m splade_beir.evaluate", description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="splade-tiny",
-                   help="checkpoint: local folder, hub id, or embedded name (default: splade-tiny)")
+    p.add_argument("--model", help="checkpoint: local folder, hub id, or embedded name; 'bm25' for "
+                   "BM25 (default: splade-tiny; bm25 / all-MiniLM-L6-v2 for --kind bm25 / dense)")
+    p.add_argument("--kind", choices=KINDS, help="model kind (default: bm25 for --model bm25, dense for "
+                   "all-MiniLM-L6-v2, else splade); bm25 and dense are baselines")
     p.add_argument("--query-model", help="separate checkpoint for queries")
     p.add_argument("--name", help="results folder name (default: last part of the checkpoint)")
     p.add_argument("--datasets", default="demo",
@@ -141,16 +132,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trust-remote-code", action="store_true",
                    help="allow the checkpoint's own Python code (off by default)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--config", metavar="FILE",
+                   help="evaluate every model of an eval config (eval_configs/NAME.yaml) on its datasets; "
+                        "model and dataset options then come from the config")
+    p.add_argument("--redo", action="store_true", help="with --config: recompute results that already exist")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     show = not args.quiet
+    if args.config:
+        from .config import evaluate_config
+
+        evaluate_config(args.config, redo=args.redo, show_progress=show, download=not args.no_download)
+        return 0
     results = evaluate(
-        args.model, args.datasets, name=args.name, data_dir=args.data_dir, output=args.output,
-        top_k=args.top_k, split=args.split, download=not args.no_download, show_progress=show,
-        query_model=args.query_model, pooling=args.pooling, query_max_length=args.query_max_length,
+        args.model or default_model(args.kind), args.datasets, name=args.name, data_dir=args.data_dir,
+        output=args.output, top_k=args.top_k, split=args.split, download=not args.no_download, show_progress=show,
+        kind=args.kind, query_model=args.query_model, pooling=args.pooling, query_max_length=args.query_max_length,
         doc_max_length=args.doc_max_length, device=args.device, dtype=args.dtype,
         batch_size=args.batch_size, trust_remote_code=args.trust_remote_code)
     print(summary_table(results))

@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import splade_beir.encoder as encoder_module
+from splade_beir.encoder import SpladeEncoder
+from splade_beir.errors import UserError
+
+TEXTS = ["the cat and the dog", "sparse retrieval", "", "music science history water fire energy light sound",
+         "a tree", "dog dog dog"]
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder(tiny_mlm):
+    return SpladeEncoder(str(tiny_mlm), show_progress=False)
+
+
+def test_csr_shape_dtype_and_order(tiny_encoder):
+    M = tiny_encoder.encode_queries(TEXTS, batch_size=2)
+    assert isinstance(M, sp.csr_matrix)
+    assert M.shape == (len(TEXTS), tiny_encoder.vocab_size) and M.dtype == np.float32
+    assert M.has_sorted_indices and (M.data > 0).all()
+    one_by_one = sp.vstack([tiny_encoder.encode_queries([t]) for t in TEXTS])
+    assert abs(M - one_by_one).max() < 1e-6  # batches are length-sorted, rows come back in input order
+
+
+@pytest.mark.parametrize("pooling", ["max", "sum"])
+def test_fast_path_equals_dense_reference(tiny_mlm, pooling):
+    enc = SpladeEncoder(str(tiny_mlm), pooling=pooling, show_progress=False)
+    fast = enc.encode_texts(TEXTS * 3, enc.doc, batch_size=4)
+    ref = enc.encode_texts(TEXTS * 3, enc.doc, batch_size=4, reference=True)
+    assert fast.nnz > 0 and abs(fast - ref).max() <= 1e-5
+
+
+def test_padding_never_contributes(tiny_encoder):
+    alone = tiny_encoder.encode_queries(["a tree"]).toarray()
+    padded = tiny_encoder.encode_queries(["a tree", "the cat and the dog and the fish in the river"]).toarray()[0]
+    assert np.allclose(alone[0], padded, atol=1e-6)
+
+
+def test_empty_text_is_zero_vector(tiny_encoder):
+    M = tiny_encoder.encode_queries(["", "   "])
+    # only the [CLS]/[SEP] tokens remain: a real (possibly non-zero) vector, never an error
+    assert M.shape[0] == 2
+
+
+def test_document_text_is_title_space_text(tiny_encoder):
+    a = tiny_encoder.encode_corpus([{"title": "cat", "text": "dog"}])
+    b = tiny_encoder.encode_corpus(["cat dog"])
+    c = tiny_encoder.encode_corpus({"title": ["cat"], "text": ["dog"]})
+    assert abs(a - b).max() == 0 and abs(a - c).max() == 0
+
+
+def test_max_length_truncates(tiny_mlm):
+    enc = SpladeEncoder(str(tiny_mlm), query_max_length=3, doc_max_length=64, show_progress=False)
+    long = "cat dog fish bird tree"
+    assert abs(enc.encode_queries([long]) - enc.encode_queries(["cat"])).max() < 1e-6  # [CLS] cat [SEP]
+    assert abs(enc.encode_corpus([long]) - enc.encode_corpus(["cat"])).max() > 0
+
+
+def test_separate_query_model(tiny_mlm):
+    enc = SpladeEncoder(str(tiny_mlm), query_model=str(tiny_mlm), show_progress=False)
+    assert enc.query.model is not enc.doc.model
+    assert abs(enc.encode_queries(TEXTS) - enc.encode_corpus(TEXTS)).max() < 1e-6
+
+
+def test_never_a_dense_corpus_matrix(tiny_encoder, monkeypatch):
+    """Dense blocks exist only batch by batch: no (n_texts x vocab) array is ever built."""
+    rows_seen = []
+    real = encoder_module._to_csr
+    monkeypatch.setattr(encoder_module, "_to_csr", lambda dense: rows_seen.append(dense.shape[0]) or real(dense))
+    M = tiny_encoder.encode_corpus(TEXTS * 10, batch_size=4)
+    assert M.shape[0] == 60 and max(rows_seen) <= 4 and sum(rows_seen) == 60
+
+
+def test_bfloat16_close_to_float32(tiny_mlm):
+    fp32 = SpladeEncoder(str(tiny_mlm), show_progress=False).encode_corpus(TEXTS)
+    bf16 = SpladeEncoder(str(tiny_mlm), dtype="bfloat16", show_progress=False).encode_corpus(TEXTS)
+    assert bf16.dtype == np.float32 and abs(fp32 - bf16).max() < 0.1
+
+
+def test_bad_model_and_options(tmp_path, tiny_mlm):
+    with pytest.raises(UserError, match="cannot load model"):
+        SpladeEncoder(str(tmp_path / "nope"))
+    with pytest.raises(UserError, match="pooling"):
+        SpladeEncoder(str(tiny_mlm), pooling="mean")
+    with pytest.raises(UserError, match="dtype"):
+        SpladeEncoder(str(tiny_mlm), dtype="int8")
+
+
+def test_checkpoint_without_mlm_head_is_rejected(tmp_path, tiny_mlm):
+    from transformers import BertModel
+
+    BertModel.from_pretrained(tiny_mlm).save_pretrained(tmp_path / "body-only")
+    for f in ("vocab.txt", "tokenizer.json", "tokenizer_config.json"):
+        if (tiny_mlm / f).exists():
+            (tmp_path / "body-only" / f).write_bytes((tiny_mlm / f).read_bytes())
+    with pytest.raises(UserError, match="masked-LM head"):
+        SpladeEncoder(str(tmp_path / "body-only"))
+
+
+def test_splade_tiny_fast_equals_reference(splade_tiny, msmarco_5k):
+    import json
+
+    with open(msmarco_5k / "corpus.jsonl") as f:
+        texts = [json.loads(next(f))["text"] for _ in range(64)]
+    enc = SpladeEncoder(splade_tiny, show_progress=False)
+    fast = enc.encode_texts(texts, enc.doc, 32)
+    ref = enc.encode_texts(texts, enc.doc, 32, reference=True)
+    assert fast.nnz > 64 * 50 and abs(fast - ref).max() <= 1e-5

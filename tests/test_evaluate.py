@@ -1,0 +1,95 @@
+import gzip
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import write_beir
+from splade_beir.cli import run_cli
+from splade_beir.evaluate import evaluate, main
+from splade_beir.run import Run
+
+
+def cli(argv, capsys):
+    code = run_cli(main, argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_end_to_end_on_small_folder(tiny_mlm, small_beir, tmp_path, capsys):
+    out = tmp_path / "results"
+    code, stdout, _ = cli(["--model", str(tiny_mlm), "--datasets", str(small_beir), "--output", str(out),
+                           "--name", "tiny", "-q"], capsys)
+    assert code == 0 and "| small" in stdout
+    result = json.loads((out / "tiny" / "small.json").read_text())
+    assert result["n_queries"] == 3 and result["n_docs"] == 5 and result["kind"] == "splade"
+    assert set(result["metrics"]) == {"ndcg@10", "recall@100", "recall@1000", "mrr@10"}
+    assert result["flops"] > 0 and result["nnz_doc"] > 0 and result["config"]["pooling"] == "max"
+    assert set(result["per_query"]) == {"q1", "q2", "q3"} and "torch" in result["versions"]
+    run = Run.read_trec(out / "tiny" / "small.run.gz")
+    assert "q3" not in run["q3"]  # BEIR: the document whose id is the query id is dropped
+    assert all(len(hits) <= 5 for hits in run.values())
+    with gzip.open(out / "tiny" / "small.run.gz", "rt") as f:
+        first = f.readline().split()
+    assert first[1] == "Q0" and first[3] == "1" and first[5] == "tiny"
+
+
+def test_cqadupstack_is_the_mean_of_its_forums(tiny_mlm, tmp_path):
+    from splade_beir.datasets import CQADUPSTACK_FORUMS
+
+    data = tmp_path / "data"
+    for i, forum in enumerate(CQADUPSTACK_FORUMS):
+        write_beir(data / "cqadupstack" / forum, {"d1": {"text": "cat dog"}, "d2": {"text": "fish river"}},
+                   {"q1": "cat" if i % 2 else "fish"}, [("q1", "d1", 1)])
+    res = evaluate(str(tiny_mlm), "cqadupstack", name="tiny", data_dir=data, output=tmp_path / "out",
+                   show_progress=False, download=False)
+    parts = [json.loads((tmp_path / "out" / "tiny" / "cqadupstack" / f"{f}.json").read_text())
+             for f in CQADUPSTACK_FORUMS]
+    mean = sum(p["metrics"]["ndcg@10"] for p in parts) / 12
+    assert res["cqadupstack"]["metrics"]["ndcg@10"] == pytest.approx(mean)
+    assert json.loads((tmp_path / "out" / "tiny" / "cqadupstack.json").read_text())["parts"][0] == "cqadupstack/android"
+
+
+def test_missing_dataset_offline(tmp_path, capsys, monkeypatch):
+    import beir.util
+
+    def offline(url, out_dir):
+        raise ConnectionError("offline")
+
+    monkeypatch.setattr(beir.util, "download_and_unzip", offline)
+    code, _, err = cli(["--model", "splade-tiny", "--datasets", "scifact", "--data-dir", str(tmp_path / "data"),
+                        "--output", str(tmp_path / "results")], capsys)
+    assert code == 2 and err.count("\n") == 1 and "scifact.zip" in err and str(tmp_path / "data") in err
+    assert not (tmp_path / "results").exists()
+
+
+def test_malformed_corpus_line(tiny_mlm, small_beir, tmp_path, capsys):
+    with open(small_beir / "corpus.jsonl", "a") as f:
+        f.write('{"_id": "d9", "text": \n')
+    code, _, err = cli(["--model", str(tiny_mlm), "--datasets", str(small_beir), "--output",
+                        str(tmp_path / "results")], capsys)
+    assert code == 2 and err.startswith("error: ") and "corpus.jsonl:6: not valid JSON" in err
+    assert err.count("\n") == 1 and not (tmp_path / "results").exists()
+
+
+def test_unknown_model(tmp_path, capsys):
+    code, _, err = cli(["--model", str(tmp_path / "no-such-model"), "--output", str(tmp_path / "results")], capsys)
+    assert code == 2 and "cannot load model" in err and err.count("\n") == 1
+    assert not (tmp_path / "results").exists()
+
+
+def test_demo_command_as_in_readme(tmp_path, splade_tiny):
+    proc = subprocess.run([sys.executable, "-m", "splade_beir.evaluate", "--model", "splade-tiny",
+                           "--datasets", "demo", "-q"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "| demo" in proc.stdout
+    result = json.loads((tmp_path / "results" / "splade-tiny" / "demo.json").read_text())
+    assert result["n_queries"] == 20 and 0.3 < result["metrics"]["ndcg@10"] < 1.0
+
+
+def test_msmarco_5k_matches_beir_reference(splade_tiny, msmarco_5k, tmp_path):
+    """0.8096 is what beir's SPLADE + dense exact search gives on this data (see README)."""
+    res = evaluate("splade-tiny", [str(msmarco_5k)], output=tmp_path, show_progress=False)["msmarco-5k"]
+    assert res["n_queries"] == 43 and res["n_judgements"] == 4102
+    assert res["metrics"]["ndcg@10"] == pytest.approx(0.8096, abs=5e-4)
