@@ -76,6 +76,12 @@ def expand_names(spec: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def dataset_key(name: str) -> str:
+    """The name results are filed under: known names as they are (``cqadupstack/android`` too), a
+    local folder by its last part."""
+    return name if name in KNOWN or name == "demo" else Path(name).resolve().name
+
+
 def cqadupstack_parts(name: str) -> list[str]:
     """The names evaluated for ``name``: the 12 forums for cqadupstack, else ``[name]``."""
     if name == "cqadupstack":

@@ -10,6 +10,8 @@ True
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -128,23 +130,33 @@ class SpladeEncoder:
 
     def encode_texts(self, texts: list[str], side: _Side, batch_size: int = 32, desc: str = "texts",
                      reference: bool = False) -> sp.csr_matrix:
-        """Encode in batches of similar length; rows come back in the input order.
+        """Encode in batches of similar length; rows come back in the input order. A text that is empty
+        or only whitespace is the zero vector (it is not sent to the model).
 
         ``reference=True`` pools with the straightforward dense computation (for checks)."""
-        order = np.argsort([-len(t) for t in texts], kind="stable")
+        lengths = np.array([len(t.strip()) for t in texts], dtype=np.int64)
+        order = np.argsort(-lengths, kind="stable")
+        n_real = int(np.count_nonzero(lengths))
         parts: list[sp.csr_matrix] = []
         with tqdm(total=len(texts), desc=f"encoding {desc}", unit=desc[:-1] if desc.endswith("s") else desc,
                   disable=not self.show_progress, leave=False) as bar:
-            for start in range(0, len(texts), batch_size):
-                batch = [texts[i] for i in order[start:start + batch_size]]
+            for start in range(0, n_real, batch_size):
+                batch = [texts[i] for i in order[start:min(start + batch_size, n_real)]]
                 parts.append(_to_csr(self._encode_batch(batch, side, reference)))
                 bar.update(len(batch))
-        matrix = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, self.vocab_size), dtype=np.float32)
+            bar.update(len(texts) - n_real)
+        parts.append(sp.csr_matrix((len(texts) - n_real, self.vocab_size), dtype=np.float32))
+        matrix = sp.vstack(parts, format="csr")
         inverse = np.empty_like(order)
         inverse[order] = np.arange(len(order))
-        matrix = matrix[inverse] if len(texts) else matrix
+        matrix = matrix[inverse]
         matrix.sort_indices()
         return matrix.astype(np.float32, copy=False)
+
+    def fingerprint(self) -> dict:
+        """Everything that decides a document vector, for the corpus cache key."""
+        return {"weights": _digest_module(self.doc), "pooling": self.pooling,
+                "doc_max_length": self.doc.max_length, "dtype": self.dtype_name, "vocab_size": self.vocab_size}
 
     @torch.inference_mode()
     def _encode_batch(self, batch: list[str], side: _Side, reference: bool = False) -> torch.Tensor:
@@ -166,6 +178,21 @@ class SpladeEncoder:
         if self.dtype == torch.float32:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.dtype)
+
+
+def _digest_module(side: _Side) -> str:
+    """A digest of the document tower: every weight, the detached head, and the tokenizer's vocabulary."""
+    h = hashlib.blake2b(digest_size=20)
+    tensors = [*side.model.state_dict().items(), ("head.weight", side.weight), ("head.bias", side.bias)]
+    for name, tensor in tensors:
+        if tensor is None:
+            continue
+        h.update(name.encode())
+        h.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+    tok = side.tokenizer
+    h.update(json.dumps([type(tok).__name__, sorted(tok.get_vocab().items()), tok.all_special_tokens,
+                         getattr(tok, "do_lower_case", None)]).encode())
+    return h.hexdigest()
 
 
 def _to_csr(dense: torch.Tensor) -> sp.csr_matrix:

@@ -13,6 +13,8 @@ import numpy as np
 import pytrec_eval
 import scipy.sparse as sp
 
+from .run import ranked
+
 # Our name -> pytrec_eval measure. recall and ndcg are pytrec_eval's own; MRR@10 is
 # recip_rank over the run cut at 10 (what beir's custom mrr computes).
 MEASURES = {"ndcg@10": "ndcg_cut_10", "recall@100": "recall_100", "recall@1000": "recall_1000"}
@@ -26,7 +28,7 @@ def per_query(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]
     run = {q: hits for q, hits in run.items() if q in qrels}
     evaluator = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.100,1000"})
     scores = evaluator.evaluate(run)
-    top10 = {q: dict(sorted(h.items(), key=lambda x: (-x[1], x[0]))[:MRR_DEPTH]) for q, h in run.items()}
+    top10 = {q: dict(ranked(h)[:MRR_DEPTH]) for q, h in run.items()}
     rr = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(top10)
     out = {}
     for qid in qrels:

@@ -2,7 +2,7 @@
 
 Stored as a TREC run file (``qid Q0 docid rank score tag``), gzip-compressed.
 
->>> run = Run({"q1": {"d2": 3.0, "d1": 2.5}})
+>>> run = Run({"q1": {"d1": 2.5, "d2": 3.0}})
 >>> run.ranked("q1")
 [('d2', 3.0), ('d1', 2.5)]
 """
@@ -16,12 +16,23 @@ from .atomic import atomic_open
 from .errors import UserError
 
 
+def ranked(hits: dict[str, float]) -> list[tuple[str, float]]:
+    """``hits`` as trec_eval ranks them: by score descending, then by document id descending.
+
+    >>> ranked({"a": 1.0, "c": 1.0, "b": 2.0})
+    [('b', 2.0), ('c', 1.0), ('a', 1.0)]
+    """
+    by_id = sorted(hits.items(), key=lambda h: h[0], reverse=True)
+    return sorted(by_id, key=lambda h: -h[1])  # stable: equal scores keep the id order
+
+
 class Run(dict):
     """``dict[query_id, dict[doc_id, score]]`` (BEIR's results format) with TREC file I/O."""
 
     def ranked(self, qid: str) -> list[tuple[str, float]]:
-        """Hits of ``qid`` by score descending, ties by document id, as trec_eval orders them."""
-        return sorted(self[qid].items(), key=lambda h: (-h[1], h[0]))
+        """Hits of ``qid`` in trec_eval's order: score descending, ties by document id descending, so
+        that the rank written in a run file is the rank pytrec_eval evaluates."""
+        return ranked(self[qid])
 
     def write_trec(self, path: str | Path, tag: str = "splade_beir") -> None:
         """Write atomically; ``.gz`` paths are compressed."""
