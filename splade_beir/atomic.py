@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterator
 
+from .errors import UserError
+
 
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w", compress: bool = False) -> Iterator[IO]:
@@ -22,8 +24,11 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", compress: bool = False
     'done'
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb" if compress or "b" in mode else mode) as raw:
             if compress:
@@ -35,10 +40,22 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", compress: bool = False
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # a full disk, a vanished folder: the old file stays as it was
+            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
+
+
+def check_writable(folder: str | os.PathLike) -> None:
+    """Fail early, writing nothing, if ``folder`` could not be created or written to."""
+    folder = Path(folder).absolute()
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise UserError(f"cannot write under {folder}: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write under {folder}: {existing} is not writable")
 
 
 class _text:

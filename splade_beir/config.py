@@ -4,7 +4,8 @@ A config names each model by a short label (``A``, ``B``...), the folder its res
 build it, and free descriptive fields that the tables show (``init``, ``lambda_q``...)::
 
     name: demo                      # optional; default: the file name without .yaml
-    datasets: [demo]                # a list, or a string such as "all" or "nfcorpus,scifact"
+    datasets: [demo]                # a list, or a string such as "all" or "nfcorpus,scifact"; an item may
+                                    # be {name: FOLDER, relevance_level: 2} (TREC DL's trec_eval -l 2)
     output: results                 # optional (default results); relative to the working directory
     data_dir: datasets              # optional (default datasets)
     top_k: 1000                     # optional (default 1000)
@@ -17,6 +18,7 @@ build it, and free descriptive fields that the tables show (``init``, ``lambda_q
         description: splade-tiny, max pooling
     ensembles:
       - members: [A, B]             # labels; name defaults to "A+B"; weights default to 1 each
+    baseline: A                     # optional: the row the tables test every other row against
 
 >>> import pathlib, tempfile
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "mini.yaml"
@@ -43,7 +45,8 @@ from .retriever import KINDS
 
 logger = logging.getLogger("splade_beir")
 
-TOP_KEYS = ("name", "description", "datasets", "output", "data_dir", "top_k", "models", "ensembles")
+TOP_KEYS = ("name", "description", "datasets", "output", "data_dir", "top_k", "models", "ensembles", "baseline")
+DATASET_KEYS = ("name", "relevance_level")
 # Options handed to make_retriever(kind, checkpoint, **options); `options` adds kind-specific ones.
 BUILD_KEYS = ("pooling", "query_max_length", "doc_max_length", "dtype", "query_model", "batch_size")
 INFO_KEYS = ("description", "init", "lambda_q", "lambda_d", "notes")
@@ -84,9 +87,17 @@ class EvalConfig:
     models: list[ModelSpec]
     ensembles: list[EnsembleSpec]
     description: str | None = None
+    relevance_levels: dict[str, int] = field(default_factory=dict)  # by dataset key, where the config sets one
+    baseline: str | None = None  # a model label or an ensemble name
 
     def model(self, label: str) -> ModelSpec:
         return next(m for m in self.models if m.label == label)
+
+    def relevance_level(self, key: str) -> int:
+        """The relevance level of a dataset key: the config's, else the dataset's convention."""
+        from .datasets import relevance_level
+
+        return relevance_level(key, self.relevance_levels)
 
     def dataset_keys(self) -> list[str]:
         """The names results are stored under (a local folder is named by its last part)."""
@@ -184,27 +195,51 @@ class _Validator:
         models = self.models(data["models"], out)
         labels = {m.label for m in models}
         ensembles = self.ensembles(data.get("ensembles") or [], labels, out / "ensembles")
+        datasets, levels = self.datasets(data["datasets"])
+        baseline = None
+        if data.get("baseline") is not None:
+            baseline = self.string(data["baseline"], ("baseline",), allow_int=True)
+            rows = [m.label for m in models] + [e.name for e in ensembles]
+            if baseline not in rows:
+                self.fail(("baseline",), f"{baseline!r} is neither a model label nor an ensemble name "
+                                         f"(rows: {', '.join(rows)})")
         return EvalConfig(
-            path=self.path, name=name, datasets=self.datasets(data["datasets"]), output=out,
+            path=self.path, name=name, datasets=datasets, output=out,
             data_dir=Path(self.string(data.get("data_dir", "datasets"), ("data_dir",))),
             top_k=self.positive_int(data.get("top_k", 1000), ("top_k",)), models=models,
             ensembles=ensembles,
-            description=None if data.get("description") is None else str(data["description"]))
+            description=None if data.get("description") is None else str(data["description"]),
+            relevance_levels=levels, baseline=baseline)
 
-    def datasets(self, value) -> list[str]:
-        from .datasets import expand_names
+    def datasets(self, value) -> tuple[list[str], dict[str, int]]:
+        """The dataset names, and the relevance levels the config sets (by dataset key)."""
+        from .datasets import dataset_key, expand_names
 
-        if isinstance(value, list):
-            items = [self.string(v, ("datasets", i)) for i, v in enumerate(value)]
-        else:
-            items = [self.string(value, ("datasets",))]
-        try:
-            names = expand_names(",".join(items))
-        except UserError as exc:
-            self.fail(("datasets",), str(exc))
+        entries = value if isinstance(value, list) else [value]
+        names: list[str] = []
+        levels: dict[str, int] = {}
+        for i, entry in enumerate(entries):
+            at = ("datasets", i) if isinstance(value, list) else ("datasets",)
+            level = None
+            if isinstance(entry, dict):
+                entry = self.mapping(entry, at, DATASET_KEYS)
+                if "name" not in entry:
+                    self.fail(at, "missing key 'name' (a dataset name or a local folder)")
+                if "relevance_level" in entry:
+                    level = self.positive_int(entry["relevance_level"], at + ("relevance_level",))
+                at, entry = at + ("name",), entry["name"]
+            item = self.string(entry, at)
+            try:
+                expanded = expand_names(item)
+            except UserError as exc:
+                self.fail(at if at[-1] == "name" else ("datasets",), str(exc))
+            names.extend(expanded)
+            if level is not None:
+                levels.update({dataset_key(n): level for n in expanded})
+        names = list(dict.fromkeys(names))
         if not names:
             self.fail(("datasets",), "no dataset named")
-        return names
+        return names, levels
 
     def models(self, value, output: Path) -> list[ModelSpec]:
         if not isinstance(value, list) or not value:
@@ -346,6 +381,7 @@ def evaluate_config(path: str | Path, redo: bool = False, show_progress: bool = 
         # evaluate() builds the model once the first dataset has loaded (so bad data fails first).
         done[model.label] = evaluate(model.checkpoint, todo[model.label], name=model.name, data_dir=cfg.data_dir,
                                      output=cfg.output, top_k=cfg.top_k, download=download,
+                                     relevance_levels=cfg.relevance_levels or None,
                                      show_progress=show_progress, kind=model.kind, **evaluate_options,
                                      **model.options)
     return done

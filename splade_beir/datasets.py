@@ -1,5 +1,11 @@
 """BEIR datasets: names, where they live on disk, download, and a strict BEIR-format loader.
 
+Besides BEIR, the in-domain sets of the SPLADE tables: ``msmarco`` (BEIR's copy, dev split: 6,980
+queries, MRR@10 and R@1k) and ``trec-dl-2019`` / ``trec-dl-2020`` (TREC Deep Learning passage task,
+judged queries, nDCG@10 and R@1k), which are built from ``ir_datasets`` when absent (the ``[irds]``
+extra). TREC DL follows ``trec_eval -l 2``: its binary measures (recall, MRR) count a document as
+relevant from grade 2 up (:func:`relevance_level`); nDCG uses every grade.
+
 >>> from splade_beir.datasets import load_dataset
 >>> ds = load_dataset("demo")
 >>> len(ds.queries) > 0 and len(ds.corpus) > 0
@@ -10,10 +16,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
+from .atomic import atomic_open
 from .errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -30,7 +40,17 @@ CQADUPSTACK_FORUMS = (
 )
 # `all` is what the SPLADE++ tables report: BEIR-13 plus cqadupstack (mean of its 12 forums).
 ALL = BEIR_13 + ("cqadupstack",)
-KNOWN = ALL + ("msmarco",) + tuple(f"cqadupstack/{f}" for f in CQADUPSTACK_FORUMS)
+TREC_DL = ("trec-dl-2019", "trec-dl-2020")
+IN_DOMAIN = ("msmarco",) + TREC_DL
+KNOWN = ALL + IN_DOMAIN + tuple(f"cqadupstack/{f}" for f in CQADUPSTACK_FORUMS)
+# The lowest grade a binary measure counts as relevant (trec_eval -l); 1 for every other dataset.
+RELEVANCE_LEVELS = {"trec-dl-2019": 2, "trec-dl-2020": 2}
+# name -> (ir_datasets id, the qrels split it is written as); trec-dl-* are fetched through it.
+IR_DATASETS = {
+    "msmarco": ("msmarco-passage/dev/small", "dev"),
+    "trec-dl-2019": ("msmarco-passage/trec-dl-2019/judged", "test"),
+    "trec-dl-2020": ("msmarco-passage/trec-dl-2020/judged", "test"),
+}
 DEMO_DIR = Path(__file__).parent / "data" / "demo"
 
 Corpus = dict[str, dict[str, str]]
@@ -49,6 +69,27 @@ class Dataset:
     queries: Queries
     qrels: Qrels
     warnings: list[str] = field(default_factory=list)
+    relevance_level: int = 1  # the lowest grade recall and MRR count as relevant
+
+
+def relevance_level(name: str, override: int | Mapping[str, int] | None = None) -> int:
+    """The relevance level of a dataset: ``override`` (one level, or levels by dataset key) when it
+    names one, else the dataset's convention (2 for TREC DL, 1 otherwise).
+
+    >>> relevance_level("trec-dl-2019"), relevance_level("scifact"), relevance_level("scifact", 2)
+    (2, 1, 2)
+    >>> relevance_level("/data/msmarco-5k", {"msmarco-5k": 2})
+    2
+    """
+    level = override.get(dataset_key(name)) if isinstance(override, Mapping) else override
+    if level is None:
+        return RELEVANCE_LEVELS.get(dataset_key(name), 1)
+    if isinstance(level, bool) or not isinstance(level, int) or level < 1:
+        raise UserError(f"relevance level of {name}: expected a positive integer, got {level!r}")
+    return level
+
+
+_relevance_level = relevance_level  # load_folder's parameter of the same name shadows it there
 
 
 def default_split(name: str) -> str:
@@ -71,7 +112,7 @@ def expand_names(spec: str) -> list[str]:
         else:
             raise UserError(
                 f"unknown dataset {item!r}: not a local folder, nor one of: demo, all, "
-                + ", ".join(ALL + ("msmarco",))
+                + ", ".join(ALL + IN_DOMAIN)
             )
     return list(dict.fromkeys(names))
 
@@ -103,6 +144,8 @@ def resolve_dir(name: str, data_dir: str | Path, download: bool = True,
     folder = Path(data_dir) / name
     if folder.is_dir():
         return folder
+    if name in TREC_DL:
+        return _resolve_ir_datasets(name, data_dir, download)
     top = name.split("/")[0]
     url = BEIR_URL.format(name=top)
     hint = f"dataset {name!r} not found in {folder}; fetch {url} and unzip it into {Path(data_dir)}"
@@ -120,19 +163,85 @@ def resolve_dir(name: str, data_dir: str | Path, download: bool = True,
     return folder
 
 
+def _resolve_ir_datasets(name: str, data_dir: str | Path, download: bool) -> Path:
+    folder = Path(data_dir) / name
+    irds_id, split = IR_DATASETS[name]
+    hint = (f"dataset {name!r} not found in {folder}; install the [irds] extra (pip install "
+            f"'splade-beir[irds]') to build it from ir_datasets {irds_id!r}, or put a BEIR-format folder "
+            f"there (corpus.jsonl, queries.jsonl, qrels/{split}.tsv)")
+    if not download:
+        raise UserError(hint)
+    try:
+        import ir_datasets
+    except ImportError:
+        raise UserError(hint) from None
+    try:
+        return fetch_ir_datasets(name, data_dir, loader=ir_datasets.load)
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (offline: ir_datasets raises many kinds)
+        detail = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise UserError(f"{hint} (ir_datasets failed: {type(exc).__name__}: {detail})") from None
+
+
+def fetch_ir_datasets(name: str, data_dir: str | Path, loader: Callable | None = None) -> Path:
+    """Write ``IR_DATASETS[name]`` as a BEIR folder ``<data_dir>/<name>`` and return it.
+
+    The MS MARCO passage corpus (8.8M passages, about 3 GB as JSON lines) is written once, to
+    ``<data_dir>/msmarco-passage/corpus.jsonl``, and hard-linked (copied where links fail) into each
+    folder. ``loader`` is ``ir_datasets.load`` (tests pass a stand-in). The folder appears only
+    complete: it is assembled under a temporary name and renamed.
+    """
+    if name not in IR_DATASETS:
+        raise UserError(f"no ir_datasets source for {name!r} (known: {', '.join(IR_DATASETS)})")
+    if loader is None:
+        import ir_datasets
+
+        loader = ir_datasets.load
+    irds_id, split = IR_DATASETS[name]
+    folder = Path(data_dir) / name
+    source = loader(irds_id)
+    corpus = Path(data_dir) / irds_id.split("/")[0] / "corpus.jsonl"
+    if not corpus.is_file():
+        logger.info("writing the %s corpus from ir_datasets into %s", irds_id.split("/")[0], corpus)
+        with atomic_open(corpus, "w") as f:
+            for doc in source.docs_iter():
+                f.write(json.dumps({"_id": doc.doc_id, "title": getattr(doc, "title", "") or "",
+                                    "text": doc.text}, ensure_ascii=False) + "\n")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=Path(data_dir)))
+    try:
+        (tmp / "qrels").mkdir()
+        try:
+            os.link(corpus, tmp / "corpus.jsonl")
+        except OSError:
+            shutil.copyfile(corpus, tmp / "corpus.jsonl")
+        with open(tmp / "queries.jsonl", "w", encoding="utf-8") as f:
+            for q in source.queries_iter():
+                f.write(json.dumps({"_id": q.query_id, "text": q.text}, ensure_ascii=False) + "\n")
+        with open(tmp / "qrels" / f"{split}.tsv", "w", encoding="utf-8") as f:
+            f.write("query-id\tcorpus-id\tscore\n")
+            f.writelines(f"{r.query_id}\t{r.doc_id}\t{r.relevance}\n" for r in source.qrels_iter())
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
 def load_dataset(name: str, data_dir: str | Path = "datasets", split: str | None = None,
-                 download: bool = True) -> Dataset:
+                 download: bool = True, relevance_level: int | None = None) -> Dataset:
     """Resolve and load one dataset (not cqadupstack as a whole: load its forums)."""
     folder = resolve_dir(name, data_dir, download=download)
-    return load_folder(folder, split or default_split(name), name=name)
+    return load_folder(folder, split or default_split(name), name=name, relevance_level=relevance_level)
 
 
-def load_folder(folder: str | Path, split: str = "test", name: str | None = None) -> Dataset:
+def load_folder(folder: str | Path, split: str = "test", name: str | None = None,
+                relevance_level: int | None = None) -> Dataset:
     """Load a BEIR-format folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.
 
     Differences from beir's ``GenericDataLoader``, on purpose: the first qrels line is skipped only
     if it is a header (its score is not an integer), and every malformed line is reported with its
-    file and line number.
+    file and line number. ``relevance_level`` defaults to the convention of ``name``
+    (:func:`relevance_level`).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -152,7 +261,9 @@ def load_folder(folder: str | Path, split: str = "test", name: str | None = None
     qrels = {qid: rels for qid, rels in qrels.items() if qid in all_queries}
     for w in warnings:
         logger.warning(w)
-    return Dataset(name or folder.name, folder, split, corpus, queries, qrels, warnings)
+    name = name or folder.name
+    level = _relevance_level(name, relevance_level)
+    return Dataset(name, folder, split, corpus, queries, qrels, warnings, level)
 
 
 def read_jsonl(path: Path):

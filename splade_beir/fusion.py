@@ -12,14 +12,14 @@ still 0.5 above a document that member did not retrieve. (ranx gives them 0.0 on
 the same as a missing document.)
 
 >>> fuse([{"q": {"a": 3.0, "b": 1.0}}, {"q": {"b": 10.0, "c": 6.0}}])
-{'q': {'a': 0.0, 'b': 0.0, 'c': -1.0}}
+{'q': {'b': 0.0, 'a': 0.0, 'c': -1.0}}
 """
 
 from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from .run import Run
+from .run import Run, ranked
 
 MISSING = -0.5  # what a member contributes (times its weight) for a document it did not retrieve
 
@@ -47,7 +47,7 @@ def fuse(runs: Sequence[Mapping[str, Mapping[str, float]]], weights: Sequence[fl
 
     Every query of any run is in the result (a member with no hits for it adds the same -0.5 x weight
     to every document, which leaves the order unchanged). Each query's hits are ordered by fused
-    score descending, then document id ascending, and cut to ``top_k`` when given.
+    score descending, then document id descending (trec_eval's order), and cut to ``top_k`` when given.
     """
     weights = [1.0] * len(runs) if weights is None else list(weights)
     if len(weights) != len(runs):
@@ -58,6 +58,6 @@ def fuse(runs: Sequence[Mapping[str, Mapping[str, float]]], weights: Sequence[fl
         normalized = [normalize_scores(run.get(qid, {})) for run in runs]
         docs = dict.fromkeys(doc for hits in normalized for doc in hits)
         scores = {doc: sum(w * hits.get(doc, MISSING) for w, hits in zip(weights, normalized)) for doc in docs}
-        ranked = sorted(scores.items(), key=lambda hit: (-hit[1], hit[0]))
-        fused[qid] = dict(ranked[:top_k] if top_k is not None else ranked)
+        order = ranked(scores)
+        fused[qid] = dict(order[:top_k] if top_k is not None else order)
     return fused

@@ -21,15 +21,28 @@ MEASURES = {"ndcg@10": "ndcg_cut_10", "recall@100": "recall_100", "recall@1000":
 MRR_DEPTH = 10
 
 
-def per_query(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+def per_query(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]],
+              relevance_level: int = 1) -> dict[str, dict[str, float]]:
     """Per-query scores for every judged query. A judged query with no hits scores 0 (trec_eval -c);
-    beir instead leaves such queries out of its average."""
+    beir instead leaves such queries out of its average.
+
+    ``relevance_level`` is the lowest grade that the binary measures (recall, MRR) count as relevant,
+    as ``trec_eval -l``: TREC DL uses 2. nDCG always uses every grade as its gain.
+    """
+    if isinstance(relevance_level, bool) or not isinstance(relevance_level, int) or relevance_level < 1:
+        raise ValueError(f"relevance_level must be a positive integer, got {relevance_level!r}")
     qrels = {q: {d: int(r) for d, r in rels.items()} for q, rels in qrels.items()}
     run = {q: hits for q, hits in run.items() if q in qrels}
-    evaluator = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.100,1000"})
-    scores = evaluator.evaluate(run)
+    if relevance_level == 1:
+        scores = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.100,1000"}).evaluate(run)
+    else:  # graded nDCG stays at the default level; only the binary measures move
+        scores = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10"}).evaluate(run)
+        binary = pytrec_eval.RelevanceEvaluator(qrels, {"recall.100,1000"},
+                                                relevance_level=relevance_level).evaluate(run)
+        for qid, values in binary.items():
+            scores.setdefault(qid, {}).update(values)
     top10 = {q: dict(ranked(h)[:MRR_DEPTH]) for q, h in run.items()}
-    rr = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(top10)
+    rr = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}, relevance_level=relevance_level).evaluate(top10)
     out = {}
     for qid in qrels:
         s = scores.get(qid, {})
@@ -46,9 +59,9 @@ def aggregate(scores: dict[str, dict[str, float]]) -> dict[str, float]:
     return {n: float(np.mean([s[n] for s in scores.values()])) for n in names}
 
 
-def evaluate_run(qrels, run) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
-    """``(means, per_query)``."""
-    pq = per_query(qrels, run)
+def evaluate_run(qrels, run, relevance_level: int = 1) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """``(means, per_query)``; ``relevance_level`` as in :func:`per_query`."""
+    pq = per_query(qrels, run, relevance_level)
     return aggregate(pq), pq
 
 

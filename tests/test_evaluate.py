@@ -93,3 +93,30 @@ def test_msmarco_5k_matches_beir_reference(splade_tiny, msmarco_5k, tmp_path):
     res = evaluate("splade-tiny", [str(msmarco_5k)], output=tmp_path, show_progress=False)["msmarco-5k"]
     assert res["n_queries"] == 43 and res["n_judgements"] == 4102
     assert res["metrics"]["ndcg@10"] == pytest.approx(0.8096, abs=5e-4)
+
+
+def test_unwritable_output(small_beir, tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    code, _, err = cli(["--model", "splade-tiny", "--datasets", str(small_beir), "--output",
+                        str(tmp_path / "file" / "results")], capsys)
+    assert code == 2 and "is not a folder" in err and err.count("\n") == 1
+
+
+def test_full_disk_while_writing_results(tiny_mlm, small_beir, tmp_path, capsys, monkeypatch):
+    import errno
+    import os
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    code, _, err = cli(["--model", str(tiny_mlm), "--datasets", str(small_beir), "--no-cache", "-q",
+                        "--output", str(tmp_path / "results")], capsys)
+    assert code == 2 and "No space left on device" in err and err.count("\n") == 1
+    assert not list((tmp_path / "results").rglob("*.json")) and not list((tmp_path / "results").rglob("*.tmp"))
+
+
+def test_unknown_dataset_lists_known_names(tmp_path, capsys):
+    code, _, err = cli(["--datasets", "scifactt", "--output", str(tmp_path / "results")], capsys)
+    assert code == 2 and "unknown dataset 'scifactt'" in err and "scifact" in err and "trec-covid" in err
+    assert not (tmp_path / "results").exists()

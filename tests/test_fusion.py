@@ -26,17 +26,17 @@ def test_normalize_equal_scores_and_edge_cases():
 def test_fuse_hand_computed():
     fused = fuse([RUN1, RUN2])
     # q1: d1 = 0.5 + (-0.5, missing) = 0; d2 = -1/6 + 0.5 = 1/3; d3 = -0.5 - 0.5 = -1; d4 = -0.5 - 0.5 = -1
-    assert list(fused["q1"]) == ["d2", "d1", "d3", "d4"]  # d3 and d4 tie: document id decides
+    assert list(fused["q1"]) == ["d2", "d1", "d4", "d3"]  # d3 and d4 tie: id descending, as trec_eval
     assert fused["q1"] == pytest.approx({"d2": 1 / 3, "d1": 0.0, "d3": -1.0, "d4": -1.0})
     # q2: run 2 is all ties -> 0.0 each; d5 = 0.5 - 0.5 = 0; d6 = -0.5 + 0 = -0.5; d7 = -0.5 + 0 = -0.5
-    assert list(fused["q2"]) == ["d5", "d6", "d7"]
+    assert list(fused["q2"]) == ["d5", "d7", "d6"]
     assert fused["q2"] == pytest.approx({"d5": 0.0, "d6": -0.5, "d7": -0.5})
 
 
 def test_fuse_weights_change_the_ranking():
     fused = fuse([RUN1, RUN2], weights=[2.0, 1.0])
     # q1: d1 = 2 * 0.5 - 0.5 = 0.5; d2 = 2 * (-1/6) + 0.5 = 1/6; d3 = d4 = -1.5
-    assert list(fused["q1"]) == ["d1", "d2", "d3", "d4"]
+    assert list(fused["q1"]) == ["d1", "d2", "d4", "d3"]
     assert fused["q1"] == pytest.approx({"d1": 0.5, "d2": 1 / 6, "d3": -1.5, "d4": -1.5})
 
 

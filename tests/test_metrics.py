@@ -44,3 +44,62 @@ def test_mrr_cut_at_10():
     assert evaluate_run(qrels, run)[0]["mrr@10"] == 0.0
     run["q"]["rel"] = 95.5
     assert evaluate_run(qrels, run)[0]["mrr@10"] == pytest.approx(1 / 6)
+
+
+# --- issue 7: the TREC DL convention (relevance level 2 for the binary measures) --------------------
+
+def test_relevance_level_moves_recall_and_mrr_but_not_ndcg():
+    qrels = {"q": {"a": 1, "b": 2, "c": 3, "d": 0}}
+    run = {"q": {"a": 4.0, "x": 3.0, "b": 2.0, "d": 1.0}}
+    level1, _ = evaluate_run(qrels, run)
+    level2, per_query = evaluate_run(qrels, run, relevance_level=2)
+    assert level1["recall@1000"] == pytest.approx(2 / 3) and level1["mrr@10"] == 1.0
+    assert level2["recall@1000"] == pytest.approx(1 / 2)  # b of {b, c}
+    assert level2["mrr@10"] == pytest.approx(1 / 3)        # b is the first grade >= 2, at rank 3
+    dcg = 1 / math.log2(2) + 2 / math.log2(4)             # graded gains, whatever the level
+    idcg = 3 / math.log2(2) + 2 / math.log2(3) + 1 / math.log2(4)
+    assert level1["ndcg@10"] == level2["ndcg@10"] == pytest.approx(dcg / idcg)
+    assert per_query["q"]["recall@100"] == pytest.approx(1 / 2)
+    with pytest.raises(ValueError, match="relevance_level"):
+        evaluate_run(qrels, run, relevance_level=0)
+
+
+def _hand_measures(qrels, run, level):
+    """nDCG@10 from pytrec_eval; R@1k and MRR@10 at ``level`` computed by hand, in trec_eval's order."""
+    from splade_beir.run import ranked
+
+    ndcg = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10"}).evaluate(run)
+    recall, rr = [], []
+    for qid, rels in qrels.items():
+        relevant = {d for d, r in rels.items() if r >= level}
+        hits = [d for d, _ in ranked(run.get(qid, {}))]
+        recall.append(len(relevant & set(hits[:1000])) / len(relevant))
+        rr.append(next((1 / rank for rank, d in enumerate(hits[:10], 1) if d in relevant), 0.0))
+    n = len(qrels)
+    return {"ndcg@10": sum(ndcg[q]["ndcg_cut_10"] for q in qrels) / n, "recall@1000": sum(recall) / n,
+            "mrr@10": sum(rr) / n}
+
+
+def test_msmarco_5k_trec_dl_measures_equal_a_direct_computation(splade_tiny, msmarco_5k, tmp_path, capsys):
+    """splade-tiny on the judged TREC DL 2019 sample, evaluated with --relevance-level 2 through the CLI."""
+    import json
+
+    from splade_beir.cli import run_cli
+    from splade_beir.datasets import read_qrels
+    from splade_beir.evaluate import main
+    from splade_beir.run import Run
+
+    assert run_cli(main, ["--model", "splade-tiny", "--datasets", str(msmarco_5k), "--relevance-level", "2",
+                          "--output", str(tmp_path), "--name", "tiny", "--no-cache", "-q"]) == 0
+    result = json.loads((tmp_path / "tiny" / "msmarco-5k.json").read_text())
+    assert result["relevance_level"] == 2 and result["n_queries"] == 43
+    qrels = read_qrels(msmarco_5k / "qrels" / "test.tsv")
+    run = Run.read_trec(tmp_path / "tiny" / "msmarco-5k.run.gz")
+    direct = pytrec_eval.RelevanceEvaluator(qrels, {"recall.1000"}, relevance_level=2).evaluate(run)
+    assert result["metrics"]["recall@1000"] == pytest.approx(sum(direct[q]["recall_1000"] for q in qrels) / 43,
+                                                             abs=1e-12)
+    by_hand = _hand_measures(qrels, run, level=2)
+    for measure, value in by_hand.items():
+        assert result["metrics"][measure] == pytest.approx(value, abs=1e-12), measure
+    assert _hand_measures(qrels, run, level=1)["recall@1000"] != pytest.approx(by_hand["recall@1000"])
+    print(f"msmarco-5k, splade-tiny, relevance >= 2: {result['metrics']}")
