@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
         n = report["ndcg"]
         print(f"\nnDCG@10 on all of {args.data.name}: float32 {n['float32']['ndcg@10']:.4f}, bfloat16 "
               f"{n['bfloat16']['ndcg@10']:.4f}, delta {n['delta_ndcg@10']:+.4f}")
-    output = args.output or RESULTS / f"encode_{Path(args.model).name}_{len(texts)}.json"
+    output = args.output or RESULTS / f"encode_{Path(args.model).name}_{len(texts)}docs_{args.threads}threads.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(report, indent=2) + "\n")

@@ -10,8 +10,8 @@ through ``/proc/self/clear_refs`` after the step's inputs are in memory):
 - ``worker``: one encoding task of one shard as a worker runs it (``workers._encode_shard``, the
   chunks written through the cache), with the model replaced by a generator of SPLADE-like rows
   (``search_bench.sparse_rows`` with its document shape: ~130 non-zeros per document over a
-  30,522-term vocabulary, fitted to splade-tiny on msmarco). Run for a 1-chunk and a 4-chunk shard: a worker's data memory
-  depends on the chunk size, not on the shard or corpus size.
+  30,522-term vocabulary, fitted to splade-tiny on msmarco). Run for a 1-chunk and a 4-chunk shard:
+  a worker's data memory depends on the chunk size, not on the shard or corpus size.
 - ``model``: the working set of a real encoder (splade-tiny, 256 msmarco-5k passages, batch 32,
   CPU): the process after importing torch/transformers, after loading, and the encoding peak.
 - ``merge``: ``shards.merge_shards`` assembling the corpus matrix D from the shards' chunks.
@@ -184,7 +184,8 @@ def step_merge_search(root: Path, n_docs: int, chunk: int, n_shards: int, querie
     folder = entry_folder(job.cache, job.fingerprint, n_docs)
     Q = sparse_rows(np.random.default_rng(2), queries, TERM_OF_RANK, **QUERY_SHAPE)
     with Peak() as merge:
-        D = merge_shards(job.cache, job.fingerprint, n_docs, [manifest_path(folder, i, n_shards) for i in range(n_shards)])
+        D = merge_shards(job.cache, job.fingerprint, n_docs,
+                         [manifest_path(folder, i, n_shards) for i in range(n_shards)])
     t0 = time.perf_counter()
     with Peak() as search:
         topk(Q, D, k)
@@ -208,7 +209,8 @@ def step_merge_topk(root: Path, shards: int, queries: int, k: int, **_) -> dict:
 
 def step_model(root: Path, **_) -> dict:
     before = _status_kb()["VmRSS"] / 1024
-    import torch  # noqa: F401
+    import torch  # noqa: F401  (the runtime's share of the working set)
+    import transformers  # noqa: F401
 
     from splade_beir.shards import EncoderSpec
 

@@ -19,8 +19,9 @@ during the search, after the inputs are loaded) is its own. Methods:
 - ``beir``: beir's ``SparseSearch`` with ``query_weights=True`` (one sparse matrix-vector product
   over the whole corpus per query, then ``np.argpartition``), fed the same matrices.
 
-Run: ``python benchmarks/search_bench.py`` (100k and 1M documents, 1,000 queries, top-1000; the 1M
-size takes ~15 minutes on 2 cores), or e.g. ``--docs 20000 --queries 200`` for a quick look.
+Run: ``python benchmarks/search_bench.py --docs 100000`` (~3 minutes on 2 cores),
+``--docs 1000000 --slow-queries 200`` (~9 minutes; torch alone would take ~15 minutes on all 1,000
+queries), or e.g. ``--docs 20000 --queries 200`` for a quick look.
 """
 
 from __future__ import annotations

@@ -235,13 +235,14 @@ def load_dataset(name: str, data_dir: str | Path = "datasets", split: str | None
 
 
 def load_folder(folder: str | Path, split: str = "test", name: str | None = None,
-                relevance_level: int | None = None) -> Dataset:
+                relevance_level: int | None = None, with_corpus: bool = True) -> Dataset:
     """Load a BEIR-format folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.
 
     Differences from beir's ``GenericDataLoader``, on purpose: the first qrels line is skipped only
     if it is a header (its score is not an integer), and every malformed line is reported with its
     file and line number. ``relevance_level`` defaults to the convention of ``name``
-    (:func:`relevance_level`).
+    (:func:`relevance_level`). ``with_corpus=False`` reads only queries and judgements (what scoring a
+    finished run needs) and leaves ``corpus`` empty.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -253,7 +254,7 @@ def load_folder(folder: str | Path, split: str = "test", name: str | None = None
             raise UserError(f"{path}: file missing (a BEIR folder needs corpus.jsonl, "
                             f"queries.jsonl and qrels/{split}.tsv)")
     corpus = {_id: {"title": rec.get("title") or "", "text": rec["text"]}
-              for _id, rec in read_jsonl(paths["corpus"])}
+              for _id, rec in read_jsonl(paths["corpus"])} if with_corpus else None
     all_queries = {_id: rec["text"] for _id, rec in read_jsonl(paths["queries"])}
     qrels = read_qrels(paths["qrels"])
     warnings = _dangling(qrels, all_queries, corpus, paths["qrels"])
@@ -263,7 +264,7 @@ def load_folder(folder: str | Path, split: str = "test", name: str | None = None
         logger.warning(w)
     name = name or folder.name
     level = _relevance_level(name, relevance_level)
-    return Dataset(name, folder, split, corpus, queries, qrels, warnings, level)
+    return Dataset(name, folder, split, corpus or {}, queries, qrels, warnings, level)
 
 
 def read_jsonl(path: Path):
@@ -318,7 +319,7 @@ def read_qrels(path: Path) -> Qrels:
 
 def _dangling(qrels: Qrels, queries: Queries, corpus: Corpus, path: Path) -> list[str]:
     missing_q = [q for q in qrels if q not in queries]
-    missing_d = {d for rels in qrels.values() for d in rels if d not in corpus}
+    missing_d = {d for rels in qrels.values() for d in rels if d not in corpus} if corpus is not None else ()
     out = []
     if missing_q:
         out.append(f"{path}: {len(missing_q)} judged queries are not in queries.jsonl (ignored)")

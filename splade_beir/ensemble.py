@@ -74,7 +74,8 @@ def fuse_dataset(cfg: EvalConfig, ens: EnsembleSpec, dataset: str, key: str, red
     json_path, run_path = result_paths(ensemble_root(cfg.output), ens.name, key)
     if json_path.is_file() and not redo:
         previous = read_result(json_path)
-        if previous.get("config", {}).get("members") == members and previous.get("top_k") == cfg.top_k:
+        if (previous.get("config", {}).get("members") == members and previous.get("top_k") == cfg.top_k
+                and previous.get("relevance_level", 1) == cfg.relevance_level(key)):
             logger.info("ensemble %s on %s: %s is up to date, skipped (--redo rebuilds it)", ens.name, key, json_path)
             return previous
     member_results = [read_result(p) for p, _ in paths]
@@ -82,15 +83,17 @@ def fuse_dataset(cfg: EvalConfig, ens: EnsembleSpec, dataset: str, key: str, red
     if len(splits) != 1:
         raise UserError(f"ensemble {ens.name!r} on {key}: members were evaluated on different splits "
                         f"({', '.join(map(str, sorted(splits, key=str)))}); re-evaluate them on one")
-    data = load_folder(resolve_dir(dataset, cfg.data_dir, download=download), splits.pop(), name=key)
+    data = load_folder(resolve_dir(dataset, cfg.data_dir, download=download), splits.pop(), name=key,
+                       relevance_level=cfg.relevance_level(key), with_corpus=False)
     t0 = time.perf_counter()
     run = fuse([Run.read_trec(p) for _, p in paths], ens.weights, top_k=cfg.top_k)
     t1 = time.perf_counter()
-    means, per_query = evaluate_run(data.qrels, run)
+    means, per_query = evaluate_run(data.qrels, run, relevance_level=data.relevance_level)
     result = {
         "schema": SCHEMA, "model": ens.name, "dataset": key, "split": data.split, "kind": "ensemble",
         "metrics": means, **{f: _sum(r.get(f) for r in member_results) for f in COST_FIELDS},
-        "n_queries": len(data.queries), "n_docs": len(data.corpus),
+        "relevance_level": data.relevance_level,
+        "n_queries": len(data.queries), "n_docs": member_results[0]["n_docs"],
         "n_judgements": sum(len(r) for r in data.qrels.values()), "top_k": cfg.top_k,
         "timings": {"fuse_s": t1 - t0, "evaluate_s": time.perf_counter() - t1},
         "config": {"kind": "ensemble", "members": members, "normalization": "(s - (min+max)/2) / (max - min)",

@@ -49,7 +49,7 @@ def evaluate(model: str | Retriever, datasets: list[str] | str = "demo", name: s
     any model work starts, so a missing dataset fails fast and writes nothing. ``relevance_levels``
     (one level, or levels by dataset key) overrides the datasets' own relevance level (2 for TREC DL).
     ``workers`` (local processes) or ``backend="ray"`` encode SPLADE corpora shard by shard into the
-    cache (see :mod:`splade_beir.shards`), with results identical to a single process.
+    cache (see :mod:`splade_beir.shards`), with the results of one process using the same cache chunk size.
     """
     names = expand_names(datasets) if isinstance(datasets, str) else list(datasets)
     parts = {n: cqadupstack_parts(n) for n in names}
@@ -158,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="evaluate every model of an eval config (eval_configs/NAME.yaml) on its datasets; "
                         "model and dataset options then come from the config")
     p.add_argument("--redo", action="store_true", help="with --config: recompute results that already exist")
-    scale = p.add_argument_group("scaling out (SPLADE; shards are whole cache chunks, results equal a single process)")
+    scale = p.add_argument_group("scaling out (SPLADE): shards are whole cache chunks, so the results equal those "
+                                 "of one process with the same --cache-chunk-size")
     scale.add_argument("--shard", metavar="I/N", help="encode and cache only shard I of N (0 to N-1) of each "
                        "corpus, print what remains, and exit; then run without --shard to evaluate")
     scale.add_argument("--workers", type=int, metavar="N",

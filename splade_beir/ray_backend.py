@@ -119,7 +119,8 @@ class RayBackend:
             if isinstance(exc.cause, UserError):
                 raise UserError(f"shard {i}/{n_shards}: {exc.cause}") from None
             raise UserError(f"shard {i}/{n_shards} failed after {self.max_retries} retries: "
-                            f"{_first_line(exc.cause or exc)}; finished shards are cached: run again to resume") from None
+                            f"{_first_line(exc.cause or exc)}; finished shards are cached: run again to resume"
+                            ) from None
         except ray.exceptions.RayError as exc:
             raise UserError(f"shard {i}/{n_shards} failed after {self.max_retries} retries: {_first_line(exc)}; "
                             "finished shards are cached: run again to resume") from None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -202,10 +203,10 @@ def topk(Q: sp.csr_matrix, D: sp.csr_matrix, k: int = 1000, query_chunk: int = 6
             block = pending.result()
             if i + 1 < len(block_starts):
                 pending = pool.submit(invert, block_starts[i + 1])  # while this block is searched
-            for _ in pool.map(lambda q0: search_chunk(block, q0), range(0, n_q, query_chunk)):
+            for _ in pool.map(partial(search_chunk, block), range(0, n_q, query_chunk)):
                 pass
             bar.update(1)
-            del block
+            block = None  # free it before the next one is complete
     return best.ranked()
 
 

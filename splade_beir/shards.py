@@ -297,7 +297,8 @@ def offset_hits(indices: np.ndarray, offset: int) -> np.ndarray:
     return np.where(indices >= 0, indices + offset, -1)
 
 
-def topk_sharded(Q: sp.csr_matrix, D: sp.csr_matrix, k: int, n_shards: int, **topk_options) -> tuple[np.ndarray, np.ndarray]:
+def topk_sharded(Q: sp.csr_matrix, D: sp.csr_matrix, k: int, n_shards: int,
+                 **topk_options) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~splade_beir.search.topk` shard by shard, then :func:`merge_topk` (one process)."""
     from .search import topk
 

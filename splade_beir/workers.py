@@ -68,9 +68,10 @@ class LocalWorkers:
         if self.device and self.device.startswith("cuda:") and gpus:
             gpus = [gpus[int(self.device.split(":")[1])]]  # one named GPU: every worker shares it
         n = self.workers or len(gpus) or 1
+        threads = max(1, self.cpus // n)  # GPU workers too: tokenising and CSR building run on the CPU
         if gpus:
-            return [(f"cuda={gpus[w % len(gpus)]}", 1) for w in range(n)]
-        return [("cpu", max(1, self.cpus // n))] * n
+            return [(f"cuda={gpus[w % len(gpus)]}", threads) for w in range(n)]
+        return [("cpu", threads)] * n
 
     def encode(self, job: ShardJob, shards: list[int], texts: list[str], show_progress: bool = True) -> list[Path]:
         """Encode ``shards`` of ``job`` into its cache on the worker processes; returns their manifests."""
@@ -81,7 +82,7 @@ class LocalWorkers:
             free_slots.put(slot)
         todo_rows = sum(b - a for a, b in map(job.rows, shards))
         logger.info("%d worker processes (%s) encode %d shards", len(slots),
-                    ", ".join(f"{d} x{t} threads" if d == "cpu" else d for d, t in slots), len(shards))
+                    ", ".join(f"{d.replace('cuda=', 'GPU ')} with {t} threads" for d, t in slots), len(shards))
         manifests = []
         with ProcessPoolExecutor(len(slots), mp_context=ctx, initializer=_start_worker,
                                  initargs=(free_slots, progress)) as pool, \
@@ -123,13 +124,11 @@ def _start_worker(free_slots, progress) -> None:
     if device.startswith("cuda="):
         os.environ["CUDA_VISIBLE_DEVICES"] = device.split("=", 1)[1]
         device = "cuda"
-    else:
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = str(threads)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
     import torch
 
-    if device == "cpu":
-        torch.set_num_threads(threads)
+    torch.set_num_threads(threads)
     logging.basicConfig(level=logging.WARNING)
     quiet_transformers()
     _WORKER.update(device=device, progress=progress)

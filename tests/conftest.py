@@ -77,3 +77,16 @@ def splade_tiny() -> str:
     from splade_beir.models import resolve_checkpoint
 
     return resolve_checkpoint("splade-tiny")
+
+
+@pytest.fixture(scope="session")
+def msmarco_5k_tiny(splade_tiny, msmarco_5k, tmp_path_factory) -> Path:
+    """splade-tiny evaluated once per session on msmarco-5k through the CLI, with the TREC DL convention
+    (--relevance-level 2); returns the folder holding msmarco-5k.json and msmarco-5k.run.gz."""
+    from splade_beir.cli import run_cli
+    from splade_beir.evaluate import main
+
+    out = tmp_path_factory.mktemp("msmarco-5k-results")
+    assert run_cli(main, ["--model", "splade-tiny", "--datasets", str(msmarco_5k), "--relevance-level", "2",
+                          "--output", str(out), "--name", "tiny", "--no-cache", "-q"]) == 0
+    return out / "tiny"

@@ -92,8 +92,9 @@ def test_sigkill_during_encoding_then_resume(tiny_mlm, tmp_path):
         if p.name in saved:
             assert (p.stat().st_ino, p.stat().st_mtime_ns) == saved[p.name]
 
-    clean = subprocess.run(args + ["--output", str(tmp_path / "clean"), "--no-cache"], env=env,
-                           capture_output=True, text=True)
+    # an uninterrupted run with the same arguments (chunking included: batches are formed within chunks)
+    clean = subprocess.run(args + ["--output", str(tmp_path / "clean"), "--cache-dir", str(tmp_path / "cache2")],
+                           env=env, capture_output=True, text=True)
     assert clean.returncode == 0, clean.stderr
     for name in ("big.run.gz",):
         assert (tmp_path / "killed" / "tiny" / name).read_bytes() == (tmp_path / "clean" / "tiny" / name).read_bytes()

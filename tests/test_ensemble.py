@@ -141,7 +141,7 @@ def test_cqadupstack_is_fused_per_forum_then_averaged(tmp_path):
             folder = out / model / "cqadupstack"
             Run(run).write_trec(folder / f"{forum}.run.gz")
             (folder / f"{forum}.json").write_text(json.dumps(
-                {"split": "test", "flops": 1.0 + i, "nnz_query": 2.0, "nnz_doc": None}))
+                {"split": "test", "n_docs": 3, "flops": 1.0 + i, "nnz_query": 2.0, "nnz_doc": None}))
     result = ensemble_config(config)["A+B"]["cqadupstack"]
     forum = json.loads((out / "ensembles" / "A+B" / "cqadupstack" / "android.json").read_text())
     assert forum["metrics"]["ndcg@10"] == 1.0 and forum["flops"] == 2.0 and forum["nnz_doc"] is None

@@ -88,10 +88,11 @@ def test_demo_command_as_in_readme(tmp_path, splade_tiny):
     assert result["n_queries"] == 20 and 0.3 < result["metrics"]["ndcg@10"] < 1.0
 
 
-def test_msmarco_5k_matches_beir_reference(splade_tiny, msmarco_5k, tmp_path):
-    """0.8096 is what beir's SPLADE + dense exact search gives on this data (see README)."""
-    res = evaluate("splade-tiny", [str(msmarco_5k)], output=tmp_path, show_progress=False)["msmarco-5k"]
-    assert res["n_queries"] == 43 and res["n_judgements"] == 4102
+def test_msmarco_5k_matches_beir_reference(msmarco_5k_tiny):
+    """0.8096 is what beir's SPLADE + dense exact search gives on this data (see README); graded nDCG
+    does not depend on the relevance level the session fixture uses."""
+    res = json.loads((msmarco_5k_tiny / "msmarco-5k.json").read_text())
+    assert res["n_queries"] == 43 and res["n_judgements"] == 4102 and res["n_docs"] == 5000
     assert res["metrics"]["ndcg@10"] == pytest.approx(0.8096, abs=5e-4)
 
 

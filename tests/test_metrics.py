@@ -80,21 +80,17 @@ def _hand_measures(qrels, run, level):
             "mrr@10": sum(rr) / n}
 
 
-def test_msmarco_5k_trec_dl_measures_equal_a_direct_computation(splade_tiny, msmarco_5k, tmp_path, capsys):
+def test_msmarco_5k_trec_dl_measures_equal_a_direct_computation(msmarco_5k_tiny, msmarco_5k):
     """splade-tiny on the judged TREC DL 2019 sample, evaluated with --relevance-level 2 through the CLI."""
     import json
 
-    from splade_beir.cli import run_cli
     from splade_beir.datasets import read_qrels
-    from splade_beir.evaluate import main
     from splade_beir.run import Run
 
-    assert run_cli(main, ["--model", "splade-tiny", "--datasets", str(msmarco_5k), "--relevance-level", "2",
-                          "--output", str(tmp_path), "--name", "tiny", "--no-cache", "-q"]) == 0
-    result = json.loads((tmp_path / "tiny" / "msmarco-5k.json").read_text())
+    result = json.loads((msmarco_5k_tiny / "msmarco-5k.json").read_text())
     assert result["relevance_level"] == 2 and result["n_queries"] == 43
     qrels = read_qrels(msmarco_5k / "qrels" / "test.tsv")
-    run = Run.read_trec(tmp_path / "tiny" / "msmarco-5k.run.gz")
+    run = Run.read_trec(msmarco_5k_tiny / "msmarco-5k.run.gz")
     direct = pytrec_eval.RelevanceEvaluator(qrels, {"recall.1000"}, relevance_level=2).evaluate(run)
     assert result["metrics"]["recall@1000"] == pytest.approx(sum(direct[q]["recall_1000"] for q in qrels) / 43,
                                                              abs=1e-12)

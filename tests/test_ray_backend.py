@@ -8,7 +8,6 @@ import pytest
 import scipy.sparse as sp
 
 from splade_beir.errors import UserError
-from splade_beir.evaluate import evaluate
 from splade_beir.search import topk
 from splade_beir.shards import EncoderSpec, merge_shards
 from test_workers import _job, assert_identical, msmarco_single, run_msmarco  # noqa: F401 (a fixture)

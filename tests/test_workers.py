@@ -27,9 +27,9 @@ def test_worker_slots_share_gpus_or_cores(monkeypatch):
     assert LocalWorkers(3, device="cpu", cpus=16).slots() == [("cpu", 5)] * 3
     assert LocalWorkers(4, device="cpu", cpus=2).slots() == [("cpu", 1)] * 4
     monkeypatch.setattr(workers_module, "visible_gpus", lambda: ["2", "5"])  # CUDA_VISIBLE_DEVICES=2,5
-    assert LocalWorkers().slots() == [("cuda=2", 1), ("cuda=5", 1)]
-    assert LocalWorkers(3).slots() == [("cuda=2", 1), ("cuda=5", 1), ("cuda=2", 1)]
-    assert LocalWorkers(2, device="cuda:1").slots() == [("cuda=5", 1), ("cuda=5", 1)]
+    assert LocalWorkers(cpus=8).slots() == [("cuda=2", 4), ("cuda=5", 4)]
+    assert LocalWorkers(3, cpus=8).slots() == [("cuda=2", 2), ("cuda=5", 2), ("cuda=2", 2)]
+    assert LocalWorkers(2, device="cuda:1", cpus=8).slots() == [("cuda=5", 4), ("cuda=5", 4)]
     assert LocalWorkers(2, device="cpu", cpus=4).slots() == [("cpu", 2), ("cpu", 2)]
     with pytest.raises(UserError, match="at least 1"):
         LocalWorkers(0)
@@ -50,8 +50,9 @@ def msmarco_slice(source, folder, n_docs):
 
 
 def assert_identical(a, b, dataset, chunk):
-    """Same run file bytes, metrics and costs in results folders ``a/`` and ``b/``, and bit-identical
-    corpus matrices in their caches ``a/cache``, ``b/cache``."""
+    """Same run file bytes, metrics and costs in results folders ``a/`` and ``b/``, and the same corpus
+    matrices in their caches ``a/cache``, ``b/cache``: the same non-zeros, the same values to the bit
+    but for torch's CPU rounding under another thread count (relative difference below 1e-5)."""
     ra, rb = (json.loads((x / "tiny" / f"{dataset}.json").read_text()) for x in (a, b))
     for key in ("metrics", "flops", "nnz_query", "nnz_doc", "n_docs", "per_query"):
         assert ra[key] == rb[key], key
@@ -61,7 +62,9 @@ def assert_identical(a, b, dataset, chunk):
     for chunk_file in sorted(ea.glob("chunk-*.npz")):
         A, B = sp.load_npz(chunk_file), sp.load_npz(eb / chunk_file.name)
         assert np.array_equal(A.indptr, B.indptr) and np.array_equal(A.indices, B.indices)
-        assert A.data.tobytes() == B.data.tobytes()
+        # A CPU worker has its share of the cores: with 1 torch thread instead of 2, a rare value rounds
+        # differently (1 of 640,326 on all of msmarco-5k, by 1.4e-6 relative); with equal threads none.
+        np.testing.assert_allclose(B.data, A.data, rtol=1e-5, atol=0)
 
 
 def run_msmarco(data, folder, chunk, **options):
