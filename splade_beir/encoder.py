@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import logging
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -48,6 +49,8 @@ def load_side(checkpoint: str, max_length: int, device: torch.device, dtype: tor
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
     path = resolve_checkpoint(checkpoint)
+    if checkpoint.startswith((".", "/", "~")) and not Path(path).expanduser().is_dir():
+        raise UserError(f"model folder {checkpoint} does not exist")
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
         model, info = AutoModelForMaskedLM.from_pretrained(

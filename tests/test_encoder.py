@@ -80,8 +80,11 @@ def test_bfloat16_close_to_float32(tiny_mlm):
 
 
 def test_bad_model_and_options(tmp_path, tiny_mlm):
-    with pytest.raises(UserError, match="cannot load model"):
+    with pytest.raises(UserError, match="model folder .*nope does not exist"):
         SpladeEncoder(str(tmp_path / "nope"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="cannot load model .*empty.* as a masked-LM checkpoint"):
+        SpladeEncoder(str(tmp_path / "empty"))
     with pytest.raises(UserError, match="pooling"):
         SpladeEncoder(str(tiny_mlm), pooling="mean")
     with pytest.raises(UserError, match="dtype"):

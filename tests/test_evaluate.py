@@ -75,7 +75,7 @@ def test_malformed_corpus_line(tiny_mlm, small_beir, tmp_path, capsys):
 
 def test_unknown_model(tmp_path, capsys):
     code, _, err = cli(["--model", str(tmp_path / "no-such-model"), "--output", str(tmp_path / "results")], capsys)
-    assert code == 2 and "cannot load model" in err and err.count("\n") == 1
+    assert code == 2 and "no-such-model does not exist" in err and err.count("\n") == 1
     assert not (tmp_path / "results").exists()
 
 

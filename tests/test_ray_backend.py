@@ -82,6 +82,6 @@ def test_ray_refuses_a_node_with_other_weights_and_reports_user_errors(ray_clust
     with pytest.raises(UserError, match=r"Ray task on .*: shard 0/2 does not match this run: its model weights"):
         RayBackend().encode(other, [0], texts, show_progress=False)
     missing = replace(job, spec=EncoderSpec(str(tmp_path / "no-such-model")))
-    with pytest.raises(UserError, match="shard 1/2: cannot load model") as err:
+    with pytest.raises(UserError, match="shard 1/2: model folder .*no-such-model does not exist") as err:
         RayBackend().encode(missing, [1], texts, show_progress=False)
     assert "\n" not in str(err.value)
