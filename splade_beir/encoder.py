@@ -13,9 +13,9 @@ import contextlib
 import hashlib
 import json
 import logging
-from pathlib import Path
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -132,17 +132,20 @@ class SpladeEncoder:
         return self.encode_texts(texts, self.doc, batch_size, desc="documents")
 
     def encode_texts(self, texts: list[str], side: _Side, batch_size: int = 32, desc: str = "texts",
-                     reference: bool = False) -> sp.csr_matrix:
+                     reference: bool = False, progress: bool | None = None) -> sp.csr_matrix:
         """Encode in batches of similar length; rows come back in the input order. A text that is empty
         or only whitespace is the zero vector (it is not sent to the model).
 
-        ``reference=True`` pools with the straightforward dense computation (for checks)."""
+        ``reference=True`` pools with the straightforward dense computation (for checks); ``progress``
+        overrides the encoder's ``show_progress`` (a caller with its own bar turns this one off)."""
         lengths = np.array([len(t.strip()) for t in texts], dtype=np.int64)
         order = np.argsort(-lengths, kind="stable")
         n_real = int(np.count_nonzero(lengths))
         parts: list[sp.csr_matrix] = []
-        with tqdm(total=len(texts), desc=f"encoding {desc}", unit=desc[:-1] if desc.endswith("s") else desc,
-                  disable=not self.show_progress, leave=False) as bar:
+        units = {"queries": "query", "documents": "doc"}
+        show = self.show_progress if progress is None else progress
+        with tqdm(total=len(texts), desc=f"encoding {desc}", unit=units.get(desc, "text"),
+                  disable=not show, leave=False) as bar:
             for start in range(0, n_real, batch_size):
                 batch = [texts[i] for i in order[start:min(start + batch_size, n_real)]]
                 parts.append(_to_csr(self._encode_batch(batch, side, reference)))

@@ -173,8 +173,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     show = not args.quiet
-    if args.quiet:  # progress bars and progress logs off; warnings and errors still shown
-        logging.getLogger().setLevel(logging.WARNING)
     if args.shard or args.workers is not None or args.backend or args.ray_address:
         from .shards import shard_main
 

@@ -55,7 +55,8 @@ class SpladeRetriever:
             return encode(texts, self.encoder.doc, self.batch_size, desc="documents")
         fingerprint = {**self.encoder.fingerprint(), "corpus": digest_texts(doc_ids, texts)}
         return self.cache.encode(fingerprint, len(texts), show_progress=self.show_progress,
-                                 encode_rows=lambda a, b: encode(texts[a:b], self.encoder.doc, self.batch_size))
+                                 encode_rows=lambda a, b: encode(texts[a:b], self.encoder.doc, self.batch_size,
+                                                                 progress=False))
 
     def retrieve(self, dataset: Dataset, top_k: int) -> Retrieval:
         doc_ids, query_ids = list(dataset.corpus), list(dataset.queries)

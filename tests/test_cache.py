@@ -69,7 +69,7 @@ def _corpus(tmp_path, n_docs):
 def test_sigkill_during_encoding_then_resume(tiny_mlm, tmp_path):
     data = _corpus(tmp_path, 4000)
     args = [sys.executable, "-m", "splade_beir.evaluate", "--model", str(tiny_mlm), "--datasets", str(data),
-            "--cache-chunk-size", "40", "--batch-size", "8", "--name", "tiny", "-q"]
+            "--cache-chunk-size", "40", "--batch-size", "8", "--name", "tiny"]  # not -q: the resume line is logged
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
     proc = subprocess.Popen(args + ["--output", str(tmp_path / "killed"), "--cache-dir", str(tmp_path / "cache")],
