@@ -37,26 +37,12 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from memory import memory_kb, reset_peak  # benchmarks/memory.py
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "msmarco-5k"
 RESULTS = ROOT / "benchmarks" / "results"
 METHODS = ("splade_beir", "splade_beir-bf16", "sentence-transformers", "beir")
-
-
-def memory_kb() -> dict[str, int]:
-    status = {}
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                key, value = line.split(":")
-                status[key] = int(value.split()[0])
-    return status
-
-
-def reset_peak() -> None:
-    """Reset the peak resident set (VmHWM) to the current one (Linux >= 4.0)."""
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
 
 
 def build(method: str, model: str, max_length: int):

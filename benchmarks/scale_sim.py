@@ -43,6 +43,7 @@ import scipy.sparse as sp
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from memory import memory_kb  # noqa: E402
 from search_bench import DOC_SHAPE, QUERY_SHAPE, VOCAB, sparse_rows  # noqa: E402  (the same synthetic vectors)
 
 MSMARCO_PASSAGES = 8_841_823
@@ -55,27 +56,17 @@ TERM_OF_RANK = np.random.default_rng(0).permutation(VOCAB)  # one vocabulary pop
 
 # --- measuring ------------------------------------------------------------------------------------
 
-def _status_kb() -> dict[str, int]:
-    out = {}
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                key, value = line.split(":")
-                out[key] = int(value.split()[0])
-    return out
-
-
 class Peak:
     """Peak resident-set growth (MiB) of the block, above the resident set at its start."""
 
     def __enter__(self):
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")  # VmHWM := VmRSS
-        self.start = _status_kb()["VmRSS"]
+        self.start = memory_kb()["VmRSS"]
         return self
 
     def __exit__(self, *exc):
-        self.mb = (_status_kb()["VmHWM"] - self.start) / 1024
+        self.mb = (memory_kb()["VmHWM"] - self.start) / 1024
 
 
 def csr_mb(M: sp.csr_matrix) -> float:
@@ -208,16 +199,16 @@ def step_merge_topk(root: Path, shards: int, queries: int, k: int, **_) -> dict:
 
 
 def step_model(root: Path, **_) -> dict:
-    before = _status_kb()["VmRSS"] / 1024
+    before = memory_kb()["VmRSS"] / 1024
     import torch  # noqa: F401  (the runtime's share of the working set)
     import transformers  # noqa: F401
 
     from splade_beir.shards import EncoderSpec
 
-    imported = _status_kb()["VmRSS"] / 1024
+    imported = memory_kb()["VmRSS"] / 1024
     spec = EncoderSpec("splade-tiny", batch_size=32)
     encoder = spec.load("cpu")
-    loaded = _status_kb()["VmRSS"] / 1024
+    loaded = memory_kb()["VmRSS"] / 1024
     texts = [t.split(" ", 1)[1] for t in _texts(256)]
     with Peak() as peak:
         spec.encode(encoder, texts)

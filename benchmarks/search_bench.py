@@ -41,6 +41,8 @@ import numpy as np
 import scipy
 import scipy.sparse as sp
 
+from memory import memory_kb, reset_peak  # benchmarks/memory.py
+
 VOCAB = 30522
 DOC_SHAPE = dict(mean_nnz=136, zipf_offset=50.0, zipf_exponent=1.0, log_mean=-0.9, log_std=1.2)
 QUERY_SHAPE = dict(mean_nnz=19, zipf_offset=20.0, zipf_exponent=1.2, log_mean=-0.5, log_std=1.2)
@@ -211,26 +213,6 @@ def beir_topk(model, corpus, queries, k: int) -> tuple[np.ndarray, np.ndarray, s
 # ---------------------------------------------------------------------------------------------
 # one method in this process (the worker side)
 
-def _memory_kb() -> dict[str, int]:
-    status = {}
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                key, value = line.split(":")
-                status[key] = int(value.split()[0])
-    return status
-
-
-def _reset_peak() -> bool:
-    """Reset the process's peak resident set (VmHWM) to its current size (Linux >= 4.0)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def run_worker(method: str, data: Path, k: int, n_queries: int | None = None) -> dict:
     import torch
 
@@ -243,8 +225,8 @@ def run_worker(method: str, data: Path, k: int, n_queries: int | None = None) ->
         inputs = beir_inputs(Q, D)
     from splade_beir.search import topk
 
-    before = _memory_kb()["VmRSS"]
-    exact_peak = _reset_peak()
+    before = memory_kb()["VmRSS"]
+    exact_peak = reset_peak()
     start = time.perf_counter()
     if method.startswith("splade_beir"):
         idx, scores = topk(Q, D, k, threads=1 if method.endswith("1thread") else None)
@@ -257,7 +239,7 @@ def run_worker(method: str, data: Path, k: int, n_queries: int | None = None) ->
     else:
         raise SystemExit(f"unknown method {method!r}")
     seconds = time.perf_counter() - start
-    peak = _memory_kb()["VmHWM"]
+    peak = memory_kb()["VmHWM"]
     np.savez(data / f"{method}.npz", indices=idx, scores=scores)
     return {"seconds": seconds, "queries": Q.shape[0], "peak_mb": max(0, peak - before) / 1024,
             "peak_exact": exact_peak, "torch_threads": torch.get_num_threads(),
