@@ -38,6 +38,7 @@ import scipy.sparse as sp
 import torch
 
 from memory import memory_kb, reset_peak  # benchmarks/memory.py
+from splade_beir.atomic import atomic_write_text
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "msmarco-5k"
@@ -218,10 +219,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\nnDCG@10 on all of {args.data.name}: float32 {n['float32']['ndcg@10']:.4f}, bfloat16 "
               f"{n['bfloat16']['ndcg@10']:.4f}, delta {n['delta_ndcg@10']:+.4f}")
     output = args.output or RESULTS / f"encode_{Path(args.model).name}_{len(texts)}docs_{args.threads}threads.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    tmp.replace(output)
+    atomic_write_text(output, json.dumps(report, indent=2) + "\n")
     print(f"\nwrote {output}")
 
 

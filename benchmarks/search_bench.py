@@ -42,6 +42,7 @@ import scipy
 import scipy.sparse as sp
 
 from memory import memory_kb, reset_peak  # benchmarks/memory.py
+from splade_beir.atomic import atomic_write_text
 
 VOCAB = 30522
 DOC_SHAPE = dict(mean_nnz=136, zipf_offset=50.0, zipf_exponent=1.0, log_mean=-0.9, log_std=1.2)
@@ -395,10 +396,7 @@ def main(argv: list[str] | None = None) -> None:
             print("\n" + markdown(size), flush=True)
     report["machine"]["load_at_end"] = os.getloadavg()
     output = args.output or RESULTS / f"search_{'_'.join(str(n) for n in args.docs)}docs.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = output.with_suffix(".json.tmp")
-    tmp_out.write_text(json.dumps(report, indent=2) + "\n")
-    tmp_out.replace(output)
+    atomic_write_text(output, json.dumps(report, indent=2) + "\n")
     print(f"\nwrote {output}")
 
 

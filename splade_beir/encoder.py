@@ -10,6 +10,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -103,10 +104,8 @@ class SpladeEncoder:
         self.pooling = pooling
         self.show_progress = show_progress
         self.doc = load_side(model, doc_max_length, self.device, self.dtype, trust_remote_code)
-        self.query = (self.doc if query_model is None else
+        self.query = (dataclasses.replace(self.doc, max_length=query_max_length) if query_model is None else
                       load_side(query_model, query_max_length, self.device, self.dtype, trust_remote_code))
-        if query_model is None:
-            self.query = _Side(**{**self.doc.__dict__, "max_length": query_max_length})
         if self.query.weight.shape[0] != self.doc.weight.shape[0]:
             raise UserError("query and document models have different vocabulary sizes")
         self.config = {"model": model, "query_model": query_model, "pooling": pooling,

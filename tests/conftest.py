@@ -49,6 +49,17 @@ def write_beir(folder: Path, corpus: dict, queries: dict, qrels: list[tuple[str,
     return folder
 
 
+def random_beir(folder: Path, n_docs: int, n_queries: int, words_per_doc: int, seed: int) -> Path:
+    """A BEIR folder of random texts over the tiny model's vocabulary, one judgement per query."""
+    import random
+
+    rng = random.Random(seed)
+    corpus = {f"d{i}": {"title": "", "text": " ".join(rng.choices(WORDS, k=words_per_doc))} for i in range(n_docs)}
+    queries = {f"q{i}": " ".join(rng.choices(WORDS, k=3)) for i in range(n_queries)}
+    qrels = [(f"q{i}", f"d{rng.randrange(n_docs)}", 1) for i in range(n_queries)]
+    return write_beir(folder, corpus, queries, qrels)
+
+
 @pytest.fixture
 def small_beir(tmp_path) -> Path:
     """Five documents in the tiny model's vocabulary, three judged queries (one id equals a doc id)."""

@@ -1,5 +1,4 @@
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -9,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from conftest import WORDS, write_beir
+from conftest import random_beir
 from splade_beir.cache import CorpusCache, cache_key, digest_texts
 from splade_beir.errors import UserError
 
@@ -59,11 +58,7 @@ def test_unreadable_chunk_is_a_clear_error(tmp_path):
 
 
 def _corpus(tmp_path, n_docs):
-    rng = random.Random(0)
-    corpus = {f"d{i}": {"title": "", "text": " ".join(rng.choices(WORDS, k=30))} for i in range(n_docs)}
-    queries = {f"q{i}": " ".join(rng.choices(WORDS, k=3)) for i in range(20)}
-    qrels = [(f"q{i}", f"d{rng.randrange(n_docs)}", 1) for i in range(20)]
-    return write_beir(tmp_path / "big", corpus, queries, qrels)
+    return random_beir(tmp_path / "big", n_docs, 20, 30, 0)
 
 
 def test_sigkill_during_encoding_then_resume(tiny_mlm, tmp_path):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from conftest import WORDS, write_beir
+from conftest import random_beir
 from splade_beir.cache import CorpusCache
 from splade_beir.cli import run_cli
 from splade_beir.errors import UserError
@@ -153,11 +153,7 @@ def test_fingerprint_difference_names_the_setting():
 
 
 def _corpus(tmp_path, n_docs):
-    rng = random.Random(1)
-    corpus = {f"d{i}": {"title": "", "text": " ".join(rng.choices(WORDS, k=12))} for i in range(n_docs)}
-    queries = {f"q{i}": " ".join(rng.choices(WORDS, k=3)) for i in range(8)}
-    qrels = [(f"q{i}", f"d{rng.randrange(n_docs)}", 1) for i in range(8)]
-    return write_beir(tmp_path / "corpus", corpus, queries, qrels)
+    return random_beir(tmp_path / "corpus", n_docs, 8, 12, 1)
 
 
 def test_cli_shards_then_a_plain_run_encodes_nothing(tiny_mlm, tmp_path, capsys, caplog):
