@@ -1,51 +1,128 @@
-"""Write-then-rename, so that a reader never sees a half-written file."""
+"""Write-then-rename, so that a reader never sees a half-written file.
+
+Temporary files are created beside their target as ``.<name>.<host>-<pid>.<random>.tmp`` and renamed
+into place when complete. A run killed mid-write leaves its temporary file behind;
+:func:`remove_stale_temps` (called by the next run on the folders it writes) removes those whose
+process no longer exists, and never a live writer's. New files get the usual permissions
+(``0666`` less the umask, like any file a program creates), not ``mkstemp``'s private ``0600``; a
+file that is replaced keeps its mode.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import gzip
 import os
+import re
+import socket
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
 
 from .errors import UserError
 
+_HOST = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:40] or "host"
+_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<host>[A-Za-z0-9_-]+)-(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
+
+
+def _default_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+DEFAULT_MODE = _default_mode()
+
+
+def temp_path(path: Path) -> Path:
+    """Create an empty temporary file beside ``path`` (named so :func:`remove_stale_temps` knows its owner)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_HOST}-{os.getpid()}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return Path(tmp)
+
+
+def commit(tmp: Path, path: Path) -> None:
+    """Give ``tmp`` the mode ``path`` has (or the default) and rename it onto ``path``."""
+    try:
+        mode = path.stat().st_mode & 0o7777 if path.exists() else DEFAULT_MODE
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike, mode: str = "w", compress: bool = False) -> Iterator[IO]:
+def atomic_open(path: str | os.PathLike, mode: str = "w", compress: bool | int = False) -> Iterator[IO]:
     """Open a temporary file beside ``path``; rename it onto ``path`` only if the block succeeds.
+
+    ``compress``: gzip the bytes (``True`` or a compression level; mtime 0, so equal content gives
+    equal bytes).
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
     >>> with atomic_open(p) as f:
     ...     _ = f.write("done")
-    >>> p.read_text()
-    'done'
+    >>> p.read_text(), oct(p.stat().st_mode & 0o777) == oct(DEFAULT_MODE)
+    ('done', True)
     """
     path = Path(path)
+    tmp = temp_path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb" if compress or "b" in mode else mode) as raw:
-            if compress:
-                # mtime=0 keeps the bytes of a run file reproducible from run to run.
-                with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
-                    yield gz if "b" in mode else _text(gz)
-            else:
-                yield raw
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
+        with write_to(tmp, mode, compress) as f:
+            yield f
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         if isinstance(exc, OSError):  # a full disk, a vanished folder: the old file stays as it was
             raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
+    commit(tmp, path)
+
+
+@contextlib.contextmanager
+def write_to(tmp: Path, mode: str = "w", compress: bool | int = False) -> Iterator[IO]:
+    """Write ``tmp`` (text or binary, optionally gzipped) and fsync it."""
+    with open(tmp, "wb" if compress or "b" in mode else mode, **({} if compress or "b" in mode
+                                                               else {"encoding": "utf-8"})) as raw:
+        if compress:
+            level = 9 if compress is True else int(compress)
+            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="", compresslevel=level) as gz:
+                yield gz if "b" in mode else _Text(gz)
+        else:
+            yield raw
+        raw.flush()
+        os.fsync(raw.fileno())
+
+
+def remove_stale_temps(folder: str | os.PathLike) -> int:
+    """Remove this host's temporary files in ``folder`` whose writing process is gone; returns how many."""
+    removed = 0
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            match = _TEMP.match(entry.name)
+            if match and match["host"] == _HOST and not _alive(int(match["pid"])):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def check_writable(folder: str | os.PathLike) -> None:
@@ -58,7 +135,7 @@ def check_writable(folder: str | os.PathLike) -> None:
         raise UserError(f"cannot write under {folder}: {existing} is not writable")
 
 
-class _text:
+class _Text:
     """Minimal text wrapper over a binary gzip stream (io.TextIOWrapper would close it)."""
 
     def __init__(self, raw):

@@ -1,11 +1,20 @@
-"""Shared fixtures: a tiny random masked-LM checkpoint, small BEIR folders, the shared msmarco-5k data."""
+"""Shared fixtures: a tiny random masked-LM checkpoint, small BEIR folders, the shared msmarco-5k data.
+
+Test modules import nothing from here: they ask for fixtures (``write_beir`` and ``random_beir`` are
+builders). The corpus cache of every test run goes to a fresh temporary ``XDG_CACHE_HOME``.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Before any module is imported or any subprocess started: nothing a test does touches ~/.cache.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="splade-beir-tests-cache-")
 
 SHARED_MSMARCO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "msmarco-5k"
 WORDS = ("the a of sparse dense retrieval vector query document model token cat dog fish bird tree river "
@@ -33,7 +42,7 @@ def tiny_mlm(tmp_path_factory) -> Path:
     return folder
 
 
-def write_beir(folder: Path, corpus: dict, queries: dict, qrels: list[tuple[str, str, int]],
+def _write_beir(folder: Path, corpus: dict, queries: dict, qrels: list[tuple[str, str, int]],
                header: bool = True, split: str = "test") -> Path:
     """Write a BEIR-format folder from Python objects."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -49,7 +58,7 @@ def write_beir(folder: Path, corpus: dict, queries: dict, qrels: list[tuple[str,
     return folder
 
 
-def random_beir(folder: Path, n_docs: int, n_queries: int, words_per_doc: int, seed: int) -> Path:
+def _random_beir(folder: Path, n_docs: int, n_queries: int, words_per_doc: int, seed: int) -> Path:
     """A BEIR folder of random texts over the tiny model's vocabulary, one judgement per query."""
     import random
 
@@ -57,7 +66,25 @@ def random_beir(folder: Path, n_docs: int, n_queries: int, words_per_doc: int, s
     corpus = {f"d{i}": {"title": "", "text": " ".join(rng.choices(WORDS, k=words_per_doc))} for i in range(n_docs)}
     queries = {f"q{i}": " ".join(rng.choices(WORDS, k=3)) for i in range(n_queries)}
     qrels = [(f"q{i}", f"d{rng.randrange(n_docs)}", 1) for i in range(n_queries)]
-    return write_beir(folder, corpus, queries, qrels)
+    return _write_beir(folder, corpus, queries, qrels)
+
+
+@pytest.fixture(scope="session")
+def write_beir():
+    """``write_beir(folder, corpus, queries, qrels, header=True, split="test")``: a BEIR folder from Python objects."""
+    return _write_beir
+
+
+@pytest.fixture(scope="session")
+def random_beir():
+    """``random_beir(folder, n_docs, n_queries, words_per_doc, seed)``: random texts over the tiny vocabulary."""
+    return _random_beir
+
+
+@pytest.fixture(scope="session")
+def vocabulary_words() -> tuple[str, ...]:
+    """The words of the tiny model's vocabulary."""
+    return WORDS
 
 
 @pytest.fixture
@@ -72,7 +99,7 @@ def small_beir(tmp_path) -> Path:
     }
     queries = {"q1": "cat dog", "q2": "river fish water", "q3": "tree mountain", "q4": "unjudged query"}
     qrels = [("q1", "d1", 2), ("q1", "d2", 0), ("q2", "d2", 1), ("q3", "d4", 1)]
-    return write_beir(tmp_path / "small", corpus, queries, qrels)
+    return _write_beir(tmp_path / "small", corpus, queries, qrels)
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +112,7 @@ def msmarco_5k() -> Path:
 @pytest.fixture(scope="session")
 def splade_tiny() -> str:
     pytest.importorskip("cognition", reason="splade-tiny needs the [demo] extra")
-    from splade_beir.models import resolve_checkpoint
+    from splade_beir.encode.embedded import resolve_checkpoint
 
     return resolve_checkpoint("splade-tiny")
 
@@ -101,3 +128,104 @@ def msmarco_5k_tiny(splade_tiny, msmarco_5k, tmp_path_factory) -> Path:
     assert run_cli(main, ["--model", "splade-tiny", "--datasets", str(msmarco_5k), "--relevance-level", "2",
                           "--output", str(out), "--name", "tiny", "--no-cache", "-q"]) == 0
     return out / "tiny"
+
+
+# --- scaling out: the same corpus encoded by one process and by workers --------------------------
+
+# Documents of msmarco-5k the scale-out tests use (all 5,000 with SPLADE_BEIR_SCALE_DOCS=5000).
+SCALE_DOCS = int(os.environ.get("SPLADE_BEIR_SCALE_DOCS", "200"))
+
+
+def _msmarco_slice(source: Path, folder: Path, n_docs: int) -> Path:
+    """The first ``n_docs`` passages of msmarco-5k, every query, the judgements of those passages."""
+    folder.mkdir(parents=True)
+    with open(source / "corpus.jsonl") as f:
+        lines = [next(f) for _ in range(n_docs)] if n_docs < 5000 else f.readlines()
+    (folder / "corpus.jsonl").write_text("".join(lines))
+    (folder / "queries.jsonl").write_text((source / "queries.jsonl").read_text())
+    ids = {json.loads(line)["_id"] for line in lines}
+    (folder / "qrels").mkdir()
+    qrels = [r for r in (source / "qrels" / "test.tsv").read_text().splitlines() if r.split("\t")[1] in ids]
+    (folder / "qrels" / "test.tsv").write_text("\n".join(qrels) + "\n")
+    return folder
+
+
+def _run_msmarco(data: Path, folder: Path, chunk: int, **options) -> Path:
+    from splade_beir.evaluation.api import evaluate
+
+    evaluate("splade-tiny", [str(data)], name="tiny", output=folder, show_progress=False, cache_dir=folder / "cache",
+             cache_chunk_size=chunk, **options)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def run_msmarco():
+    """``run_msmarco(data, folder, chunk, **options)``: splade-tiny on ``data`` into ``folder`` (cache inside)."""
+    return _run_msmarco
+
+
+@pytest.fixture
+def msmarco_single(splade_tiny, msmarco_5k, tmp_path_factory):
+    """The first SCALE_DOCS passages of msmarco-5k, evaluated by one process (once per test session):
+    ``(data folder, results folder, chunk size)``; 4 chunks, so 4 shards."""
+    root = tmp_path_factory.getbasetemp() / f"msmarco-single-{SCALE_DOCS}"
+    chunk = -(-SCALE_DOCS // 4)
+    data = root / "msmarco-slice"
+    if not (root / "single" / "tiny" / "msmarco-slice.json").is_file():
+        if not data.is_dir():
+            _msmarco_slice(msmarco_5k, data, SCALE_DOCS)
+        _run_msmarco(data, root / "single", chunk)
+    return data, root / "single", chunk
+
+
+def _assert_identical(a: Path, b: Path, dataset: str) -> None:
+    """Same run file bytes, metrics and costs in results folders ``a/`` and ``b/``, and the same corpus
+    matrices in their caches ``a/cache``, ``b/cache``: the same non-zeros, the same values to the bit
+    but for torch's CPU rounding under another thread count (relative difference below 1e-5)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from splade_beir.encode.cache import CorpusCache
+
+    ra, rb = (json.loads((x / "tiny" / f"{dataset}.json").read_text()) for x in (a, b))
+    for key in ("metrics", "flops", "nnz_query", "nnz_doc", "n_docs", "per_query"):
+        assert ra[key] == rb[key], key
+    assert (a / "tiny" / f"{dataset}.run.gz").read_bytes() == (b / "tiny" / f"{dataset}.run.gz").read_bytes()
+    [(ea, _)], [(eb, _)] = CorpusCache(a / "cache").entries(), CorpusCache(b / "cache").entries()
+    assert ea.name == eb.name  # the same fingerprint
+    for chunk_file in sorted(ea.glob("chunk-*.npz")):
+        A, B = sp.load_npz(chunk_file), sp.load_npz(eb / chunk_file.name)
+        assert np.array_equal(A.indptr, B.indptr) and np.array_equal(A.indices, B.indices)
+        # A CPU worker has its share of the cores: with 1 torch thread instead of 2, a rare value rounds
+        # differently (1 of 640,326 on all of msmarco-5k, by 1.4e-6 relative); with equal threads none.
+        np.testing.assert_allclose(B.data, A.data, rtol=1e-5, atol=0)
+
+
+@pytest.fixture(scope="session")
+def assert_identical_results():
+    """``assert_identical_results(a, b, dataset)``: two results folders hold the same results and vectors."""
+    return _assert_identical
+
+
+@pytest.fixture
+def numbered_corpus_entry(tiny_mlm, tmp_path, write_beir):
+    """``make(n_docs=60, chunk=10, number=False)``: a random corpus's cache entry under the tiny model,
+    its texts (each ending in ``#<row>`` when ``number``) and the single-process matrix of those texts."""
+    import random
+
+    import scipy.sparse as sp
+
+    from splade_beir.encode.cache import CorpusCache, digest_texts
+    from splade_beir.scale.plan import EncoderSpec
+
+    def make(n_docs: int = 60, chunk: int = 10, number: bool = False):
+        rng = random.Random(2)
+        texts = [" ".join(rng.choices(WORDS, k=20)) + (f" #{i}" if number else "") for i in range(n_docs)]
+        encoder = EncoderSpec(str(tiny_mlm), batch_size=8).load("cpu")
+        fingerprint = {**encoder.fingerprint(), "corpus": digest_texts([f"d{i}" for i in range(n_docs)], texts)}
+        entry = CorpusCache(tmp_path / "cache").entry(fingerprint, n_docs, chunk_size=chunk)
+        reference = sp.vstack([encoder.encode_texts(texts[a:a + chunk], encoder.doc, 8)
+                               for a in range(0, n_docs, chunk)]).tocsr()
+        return entry, texts, reference
+
+    return make

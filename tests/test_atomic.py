@@ -1,10 +1,20 @@
+"""splade_beir.atomic: write-then-rename, file modes, one-line errors, and stale temporary files."""
+
 import errno
 import os
+import subprocess
+import sys
 
 import pytest
 
-from splade_beir.atomic import atomic_open, atomic_write_text, check_writable
+from splade_beir.atomic import atomic_open, atomic_write_text, check_writable, remove_stale_temps, temp_path
 from splade_beir.errors import UserError
+
+
+def umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_failure_leaves_previous_file_and_no_temp(tmp_path):
@@ -43,3 +53,46 @@ def test_check_writable(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(UserError, match="is not a folder"):
         check_writable(tmp_path / "file" / "results")
+
+
+def test_new_files_get_the_umask_mode_and_replaced_files_keep_theirs(tmp_path):
+    atomic_write_text(tmp_path / "new.txt", "x")
+    with atomic_open(tmp_path / "new.gz", "w", compress=True) as f:
+        f.write("x")
+    for name in ("new.txt", "new.gz"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask()
+    os.chmod(tmp_path / "new.txt", 0o640)
+    atomic_write_text(tmp_path / "new.txt", "y")
+    assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize("mask,mode", [(0o022, 0o644), (0o002, 0o664)])
+def test_the_mode_follows_the_umask_not_mkstemp(tmp_path, mask, mode):
+    """In a process with this umask (read when splade_beir.atomic is imported): not mkstemp's private 0600."""
+    code = ("import os, sys; os.umask(int(sys.argv[2], 8)); from splade_beir.atomic import atomic_write_text; "
+            "atomic_write_text(sys.argv[1], 'x'); print(oct(os.stat(sys.argv[1]).st_mode & 0o777))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "f.txt"), oct(mask)[2:]],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == oct(mode) and out != oct(0o600)
+
+
+def test_remove_stale_temps_spares_live_writers(tmp_path):
+    target = tmp_path / "r.json"
+    mine = temp_path(target)  # this process: alive
+    make = ("import sys, pathlib; from splade_beir.atomic import temp_path; "
+            "print(temp_path(pathlib.Path(sys.argv[1])), flush=True); sys.stdin.read()")
+    dead = subprocess.run([sys.executable, "-c", make, str(target)], input="", capture_output=True, text=True,
+                          check=True).stdout.strip()
+    live = subprocess.Popen([sys.executable, "-c", make, str(target)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        alive = live.stdout.readline().strip()
+        assert {os.path.basename(p) for p in (dead, alive)} <= set(os.listdir(tmp_path))
+        (tmp_path / "other.tmp").write_text("not ours")  # not named like our temporary files
+        assert remove_stale_temps(tmp_path) == 1
+        assert sorted(os.listdir(tmp_path)) == sorted([mine.name, os.path.basename(alive), "other.tmp"])
+    finally:
+        live.communicate("")
+    assert remove_stale_temps(tmp_path) == 1  # its writer has exited now
+    assert sorted(os.listdir(tmp_path)) == sorted([mine.name, "other.tmp"])
+    assert remove_stale_temps(tmp_path / "absent") == 0

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from splade_beir.config import load_config, evaluate_config
-from splade_beir.datasets import ALL
+from splade_beir.config import load_config
+from splade_beir.data.names import ALL
 from splade_beir.errors import UserError
+from splade_beir.evaluation.api import evaluate_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -113,32 +114,32 @@ def small_config(tmp_path: Path, dataset: Path, checkpoint: Path) -> Path:
 def test_evaluate_config_skips_existing_results_and_redoes_on_request(tmp_path, small_beir, tiny_mlm,
                                                                       monkeypatch, caplog):
     path = small_config(tmp_path, small_beir, tiny_mlm)
-    done = evaluate_config(path, show_progress=False, cache_dir=None)
+    done = evaluate_config(path, show_progress=False, cache_dir=False)
     assert set(done) == {"A", "B"}
     result_a = tmp_path / "results" / "a" / "small.json"
     assert json.loads(result_a.read_text())["config"]["batch_size"] == 4
     assert json.loads((tmp_path / "results" / "b" / "small.json").read_text())["config"]["pooling"] == "sum"
 
-    import splade_beir.evaluate
+    import splade_beir.evaluation.api as api
 
     def no_model(*args, **kwargs):
         raise AssertionError("a model was loaded although nothing was left to evaluate")
 
-    monkeypatch.setattr(splade_beir.evaluate, "make_retriever", no_model)
+    monkeypatch.setattr(api, "make_retriever", no_model)
     before = result_a.stat().st_mtime_ns
     with caplog.at_level(logging.INFO, logger="splade_beir"):
-        assert evaluate_config(path, show_progress=False, cache_dir=None) == {}
+        assert evaluate_config(path, show_progress=False, cache_dir=False) == {}
     assert sum("skipped" in r.getMessage() for r in caplog.records) == 2
     assert result_a.stat().st_mtime_ns == before
     monkeypatch.undo()
 
     (tmp_path / "results" / "b" / "small.json").unlink()
     built = []
-    real = splade_beir.evaluate.make_retriever
-    monkeypatch.setattr(splade_beir.evaluate, "make_retriever", lambda *a, **k: built.append(a) or real(*a, **k))
-    assert set(evaluate_config(path, show_progress=False, cache_dir=None)) == {"B"}  # only B had work: only B is built
+    real = api.make_retriever
+    monkeypatch.setattr(api, "make_retriever", lambda *a, **k: built.append(a) or real(*a, **k))
+    assert set(evaluate_config(path, show_progress=False, cache_dir=False)) == {"B"}  # only B had work: only B is built
     assert len(built) == 1
-    assert set(evaluate_config(path, redo=True, show_progress=False, cache_dir=None)) == {"A", "B"}
+    assert set(evaluate_config(path, redo=True, show_progress=False, cache_dir=False)) == {"A", "B"}
 
 
 def test_evaluate_cli_with_config_fails_cleanly_on_a_bad_config(tmp_path, capsys):

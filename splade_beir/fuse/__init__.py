@@ -1,0 +1,1 @@
+"""Stage 5, fusion: normalized-score ensembles of runs."""

@@ -1,0 +1,1 @@
+"""Stage 6, reporting: Results -> tables (Markdown, CSV), significance marks, the FLOPS plot, README blocks."""
