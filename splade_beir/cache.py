@@ -13,7 +13,7 @@ from .cli import Parser, run_cli
 
 
 def describe(folder, meta: dict) -> str:
-    """One line about an entry: key, model, dataset, options, documents, chunks done, size."""
+    """One line about an entry: key, what it holds, model, options, size, chunks done."""
     from .encode.cache import CacheEntry
 
     entry = CacheEntry(str(folder.parent), folder.name, meta["fingerprint"], meta["n_texts"], meta["chunk_size"])
@@ -22,8 +22,10 @@ def describe(folder, meta: dict) -> str:
     size = sum(f.stat().st_size for f in folder.glob("chunk-*"))
     done = entry.n_chunks - len(entry.missing())
     shown = " ".join(f"{k}={v}" for k, v in options.items() if v is not None)
-    return (f"{folder.name}  model={about.get('model', '?')} dataset={about.get('dataset', '?')} {shown}  "
-            f"{meta['n_texts']} docs, {done}/{entry.n_chunks} chunks, {size / 2**20:.1f} MiB")
+    tower = about.get("tower", "doc")
+    unit = "queries" if tower == "query" else "documents"
+    return (f"{folder.name}  {unit} of dataset={about.get('dataset', '?')}  model={about.get('model', '?')} {shown}  "
+            f"{meta['n_texts']:,} {unit}, {done}/{entry.n_chunks} chunks, {size / 2**20:.1f} MiB")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"removed {cache.clear()} cached corpora from {cache.root}")
         return 0
     entries = cache.entries()
-    print(f"{cache.root}: {len(entries)} cached corpora")
+    print(f"{cache.root}: {len(entries)} entries (encoded corpora and query sets)")
     for folder, meta in entries:
         print(describe(folder, meta))
     return 0

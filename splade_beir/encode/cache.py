@@ -40,6 +40,7 @@ import scipy.sparse as sp
 
 from ..atomic import atomic_open, atomic_write_text, remove_stale_temps
 from ..errors import UserError
+from .csr import check_csr
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,13 @@ class CorpusCache:
             raise UserError(f"cache chunk size must be a positive integer, got {chunk_size!r}")
         self.root = Path(root) if root is not None else default_cache_dir()
         self.chunk_size = chunk_size
+
+    def find(self, key: str) -> "CacheEntry | None":
+        """The entry named ``key`` (a result's ``vectors``), if this cache holds it."""
+        meta = read_meta(self.root / key) if key and "/" not in key and key not in (".", "..") else None
+        if meta is None or meta.get("key") != key:
+            return None
+        return CacheEntry(str(self.root), key, meta["fingerprint"], meta["n_texts"], meta["chunk_size"])
 
     def entry(self, fingerprint: dict, n_texts: int, about: dict | None = None,
               chunk_size: int | None = None) -> "CacheEntry":
@@ -157,6 +165,23 @@ class CacheEntry:
     def rows(self, chunk: int) -> tuple[int, int]:
         """Corpus rows ``[start, stop)`` of ``chunk``."""
         return chunk * self.chunk_size, min((chunk + 1) * self.chunk_size, self.n_texts)
+
+    def write_vocabulary(self, tokens: list[str]) -> None:
+        """Keep the token string of every column (for explanations and exports that have no model)."""
+        if len(tokens) != self.n_columns:
+            raise RuntimeError(f"{len(tokens)} tokens for {self.n_columns} columns")
+        path = self.folder / "vocabulary.json"
+        if self.vocabulary() != tokens:
+            atomic_write_text(path, json.dumps(tokens, ensure_ascii=False))
+
+    def vocabulary(self) -> list[str] | None:
+        """The token strings of the columns, when they were kept."""
+        try:
+            tokens = json.loads((self.folder / "vocabulary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        ok = isinstance(tokens, list) and len(tokens) == self.n_columns and all(isinstance(t, str) for t in tokens)
+        return tokens if ok else None
 
     def chunk_path(self, chunk: int) -> Path:
         return self.folder / f"chunk-{chunk:06d}.npz"
@@ -266,26 +291,3 @@ class CacheEntry:
         h = hashlib.sha256(f"{self.key}\x00{chunk}\x00".encode())
         h.update(data)
         return h.hexdigest()
-
-
-def check_csr(matrix: sp.csr_matrix, rows: int, columns: int) -> str | None:
-    """What is wrong with ``matrix`` as a chunk of ``rows`` SPLADE vectors over ``columns`` entries
-    (``None`` when nothing): its shape, its structure, column indices out of range, weights that are
-    not finite and positive.
-
-    >>> check_csr(sp.csr_matrix(np.array([[0, 1.5]], dtype=np.float32)), 1, 2) is None
-    True
-    >>> check_csr(sp.csr_matrix(np.array([[0, -1.0]], dtype=np.float32)), 1, 2)
-    'weights that are not finite and positive'
-    """
-    if matrix.shape != (rows, columns):
-        return f"shape {matrix.shape} where ({rows}, {columns}) is expected"
-    indptr, indices = matrix.indptr, matrix.indices
-    if (indptr.size != rows + 1 or indptr[0] != 0 or indptr[-1] != indices.size or indices.size != matrix.data.size
-            or np.any(np.diff(indptr) < 0)):
-        return "inconsistent row pointers"
-    if indices.size and (indices.min() < 0 or indices.max() >= matrix.shape[1]):
-        return "column indices outside the vocabulary"
-    if matrix.data.size and not (np.all(np.isfinite(matrix.data)) and matrix.data.min() > 0):
-        return "weights that are not finite and positive"
-    return None

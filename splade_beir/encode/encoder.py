@@ -22,6 +22,7 @@ from ..data.loader import document_text
 from ..errors import UserError
 from ..progress import progress_bar
 from .checkpoint import Tower, load_tower, tower_digest
+from .csr import to_csr
 from .pooling import POOLINGS, pool_packed, pool_reference
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class SpladeEncoder:
                       load_tower(query_model, query_max_length, self.device, self.dtype, trust_remote_code))
         if self.query.weight.shape[0] != self.doc.weight.shape[0]:
             raise UserError("query and document models have different vocabulary sizes")
+        self._digests: dict[int, str] = {}
         self.config = {"model": model, "query_model": query_model, "pooling": pooling,
                        "query_max_length": query_max_length, "doc_max_length": doc_max_length,
                        "dtype": dtype, "device": self.device.type}
@@ -112,10 +114,19 @@ class SpladeEncoder:
         matrix.sort_indices()
         return matrix.astype(np.float32, copy=False)
 
-    def fingerprint(self) -> dict:
-        """Everything that decides a document vector, for the corpus cache key."""
-        return {"weights": tower_digest(self.doc), "pooling": self.pooling,
-                "doc_max_length": self.doc.max_length, "dtype": self.dtype_name, "vocab_size": self.vocab_size}
+    def fingerprint(self, tower: str = "doc") -> dict:
+        """Everything that decides a document (``tower="doc"``) or query vector, for the cache key."""
+        side = self.doc if tower == "doc" else self.query
+        if id(side.model) not in self._digests:  # hashing every weight takes a moment: once per model
+            self._digests[id(side.model)] = tower_digest(side)
+        return {"weights": self._digests[id(side.model)], "pooling": self.pooling,
+                f"{'doc' if tower == 'doc' else 'query'}_max_length": side.max_length, "dtype": self.dtype_name,
+                "vocab_size": self.vocab_size}
+
+    def vocabulary(self) -> list[str]:
+        """The token string of every vocabulary entry, by id (``[unused <id>]`` where the tokenizer has none)."""
+        names = {i: t for t, i in self.doc.tokenizer.get_vocab().items()}
+        return [names.get(i, f"[unused {i}]") for i in range(self.vocab_size)]
 
     @torch.inference_mode()
     def _encode_batch(self, batch: list[str], tower: Tower, reference: bool = False) -> torch.Tensor:
@@ -137,19 +148,3 @@ class SpladeEncoder:
         if self.dtype == torch.float32:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.dtype)
-
-
-def to_csr(dense: torch.Tensor) -> sp.csr_matrix:
-    """A (batch, vocab) block of pooled vectors to CSR, keeping only non-zeros.
-
-    :meth:`SpladeEncoder.encode_texts` calls it once per batch, on that batch's dense block only: no
-    dense (texts x vocab) matrix of a whole corpus is ever built (tests watch the block sizes here).
-    """
-    dense = dense.float().cpu()
-    rows, cols = torch.nonzero(dense, as_tuple=True)
-    values = dense[rows, cols].numpy()
-    counts = np.bincount(rows.numpy(), minlength=dense.shape[0])
-    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return sp.csr_matrix((values, cols.numpy().astype(np.int32), indptr), shape=tuple(dense.shape))
-
-

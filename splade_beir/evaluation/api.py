@@ -97,7 +97,7 @@ def evaluate_dataset(retriever: Retriever, dataset: Dataset, name: str, store: R
         n_queries=len(dataset.queries), n_docs=len(dataset.corpus), n_judgements=dataset.qrels.n_judgements,
         top_k=top_k, timings={**retrieval.timings, "total_s": t1 - t0, "evaluate_s": time.perf_counter() - t1},
         config=retriever.config, data=data or dataset.name, versions=versions(), warnings=dataset.warnings,
-        per_query=per_query)
+        vectors=retrieval.vectors, per_query=per_query)
     path = store.write(result, retrieval.run)
     logger.info("%s on %s: nDCG@10 %.4f -> %s", name, dataset.name, means.get("nDCG@10", 0.0), path)
     return result

@@ -63,6 +63,7 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     run_file: str | None = None
     run_sha256: str | None = None                                 # the run file that belongs to this result
+    vectors: dict[str, str] = field(default_factory=dict)         # corpus cache entries of the vectors
     parts: list[str] | None = None                                # a mean over parts (cqadupstack's forums)
     per_query: dict[str, dict[str, float]] = field(default_factory=dict)
     schema: int = SCHEMA

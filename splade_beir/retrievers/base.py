@@ -24,6 +24,7 @@ class Retrieval:
     run: Run
     stats: dict = field(default_factory=lambda: dict(NO_COST))  # flops, nnz_query, nnz_doc (None: n/a)
     timings: dict = field(default_factory=dict)                 # seconds per stage
+    vectors: dict = field(default_factory=dict)                 # cache entry keys of the vectors, if kept
 
 
 class Retriever(ABC):
@@ -48,6 +49,10 @@ class Retriever(ABC):
         """Cost statistics: ``flops``, ``nnz_query``, ``nnz_doc`` (None where they do not apply)."""
         return dict(NO_COST)
 
+    def vectors(self) -> dict:
+        """Where the last retrieval's vectors are kept (corpus cache entry keys), if anywhere."""
+        return {}
+
     def retrieve(self, dataset: Dataset, top_k: int) -> Retrieval:
         """The top ``top_k`` documents of every query of ``dataset``, timed stage by stage."""
         query_ids = list(dataset.queries)
@@ -59,4 +64,4 @@ class Retriever(ABC):
         run = search_run(self.topk, queries, corpus, query_ids, dataset.doc_ids, top_k)
         t3 = time.perf_counter()
         timings = {"encode_corpus_s": t1 - t0, "encode_queries_s": t2 - t1, "search_s": t3 - t2}
-        return Retrieval(run, self.stats(queries, corpus), timings)
+        return Retrieval(run, self.stats(queries, corpus), timings, self.vectors())

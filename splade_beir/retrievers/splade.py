@@ -54,22 +54,43 @@ class SpladeRetriever(Retriever):
     @contextlib.contextmanager
     def corpus_entry(self, dataset: Dataset, texts: list[str]) -> Iterator[CacheEntry]:
         """The cache entry of ``dataset``'s corpus under this encoder (in a temporary cache without one)."""
-        fingerprint = {**self.encoder.fingerprint(), "corpus": digest_texts(dataset.doc_ids, texts)}
-        about = {"model": self.encoder.config["model"], "dataset": dataset.name,
-                 "options": {k: v for k, v in self.encoder.config.items() if k not in ("model", "device")}}
+        fingerprint = {**self.encoder.fingerprint("doc"), "corpus": digest_texts(dataset.doc_ids, texts)}
         if self.cache is not None:
-            yield self.cache.entry(fingerprint, len(texts), about)
+            yield self._entry(self.cache, fingerprint, len(texts), dataset.name)
             return
         with tempfile.TemporaryDirectory(prefix="splade_beir-") as folder:
-            yield CorpusCache(folder).entry(fingerprint, len(texts), about)
+            yield self._entry(CorpusCache(folder), fingerprint, len(texts), dataset.name)
+
+    def _entry(self, cache: CorpusCache, fingerprint: dict, n: int, dataset: str, **options) -> CacheEntry:
+        about = {"model": self.encoder.config["model"], "dataset": dataset, "tower": "query" if "queries" in
+                 fingerprint else "doc",
+                 "options": {k: v for k, v in self.encoder.config.items() if k not in ("model", "device")}}
+        entry = cache.entry(fingerprint, n, about, **options)
+        entry.write_vocabulary(self.encoder.vocabulary())
+        return entry
 
     def index_corpus(self, dataset: Dataset) -> sp.csr_matrix:
         texts = dataset.texts()
+        self._dataset_name = dataset.name
         with self.corpus_entry(dataset, texts) as entry:
+            self._keys = {"corpus": entry.key} if self.cache is not None else {}
             return encode_corpus(entry, self.corpus_encoder, lambda a, b: texts[a:b], self.show_progress)
 
     def encode_queries(self, texts: list[str]) -> sp.csr_matrix:
-        return self.encoder.encode_queries(texts, batch_size=self.batch_size)
+        """The query vectors; kept in the cache (one chunk) when there is one, for explanations and exports."""
+        if self.cache is None:
+            return self.encoder.encode_queries(texts, batch_size=self.batch_size)
+        fingerprint = {**self.encoder.fingerprint("query"), "queries": digest_texts(map(str, range(len(texts))),
+                                                                                      texts)}
+        entry = self._entry(self.cache, fingerprint, len(texts), getattr(self, "_dataset_name", ""),
+                            chunk_size=max(1, len(texts)))
+        self._keys = {**getattr(self, "_keys", {}), "queries": entry.key}
+        if entry.missing():
+            entry.write(0, self.encoder.encode_queries(texts, batch_size=self.batch_size))
+        return entry.assemble()
+
+    def vectors(self) -> dict:
+        return dict(getattr(self, "_keys", {}))
 
     def topk(self, queries: sp.csr_matrix, corpus: sp.csr_matrix, k: int):
         return self.searcher.topk(queries, corpus, k)

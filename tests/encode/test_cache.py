@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from splade_beir.encode.cache import (CorpusCache, InvalidChunk, cache_key, check_csr, default_cache_dir,
+from splade_beir.encode.cache import (CorpusCache, InvalidChunk, cache_key, default_cache_dir,
                                       digest_texts, make_cache)
+from splade_beir.encode.csr import check_csr
 from splade_beir.errors import UserError
 
 FP = {"m": 1, "vocab_size": 1}  # a fingerprint: vocab_size is the number of columns

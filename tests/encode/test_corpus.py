@@ -105,7 +105,7 @@ def test_sigkill_during_encoding_then_resume(tiny_mlm, random_beir, tmp_path):
         time.sleep(0.002)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    saved = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in chunks()}
+    saved = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in chunks()}  # the corpus's: no queries yet
     assert 3 <= len(saved) < 100, f"the kill should land mid-encoding, {len(saved)} of 100 chunks were saved"
     assert not (tmp_path / "killed" / "tiny" / "big.json").exists()
 
@@ -114,8 +114,8 @@ def test_sigkill_during_encoding_then_resume(tiny_mlm, random_beir, tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert f"{len(saved)} of 100 chunks already encoded, resuming" in resumed.stderr
     for p in chunks():  # the chunks saved before the kill were not encoded again
-        if p.name in saved:
-            assert (p.stat().st_ino, p.stat().st_mtime_ns) == saved[p.name]
+        if p in saved:
+            assert (p.stat().st_ino, p.stat().st_mtime_ns) == saved[p]
 
     # an uninterrupted run with the same arguments (chunking included: batches are formed within chunks)
     clean = subprocess.run(args + ["--output", str(tmp_path / "clean"), "--cache-dir", str(tmp_path / "cache2")],

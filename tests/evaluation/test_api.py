@@ -72,13 +72,16 @@ def test_cache_dir_true_false_or_a_path(tiny_mlm, small_beir, tmp_path, monkeypa
     evaluate(str(tiny_mlm), cache_dir=False, **common)
     assert not (tmp_path / "xdg").exists()  # no cache: a temporary one, gone
     evaluate(str(tiny_mlm), cache_dir=tmp_path / "mine", cache_chunk_size=2, **common)
-    (folder, meta), = CorpusCache(tmp_path / "mine").entries()
+    entries = CorpusCache(tmp_path / "mine").entries()
+    (folder, meta), = [(f, m) for f, m in entries if "corpus" in m["fingerprint"]]  # and one of the queries
     assert meta["chunk_size"] == 2 and meta["n_texts"] == 5 and not (tmp_path / "xdg").exists()
+    assert sorted(m["about"]["tower"] for _, m in entries) == ["doc", "query"]
     first = evaluate(str(tiny_mlm), cache_dir=True, **common)["small"]  # the default: $XDG_CACHE_HOME/splade_beir
-    assert len(CorpusCache(tmp_path / "xdg" / "splade_beir").entries()) == 1
+    assert len(CorpusCache(tmp_path / "xdg" / "splade_beir").entries()) == 2
+    assert set(first.vectors) == {"corpus", "queries"}
     again = evaluate(str(tiny_mlm), **common)["small"]
-    assert again.metrics == first.metrics and again.flops == first.flops
-    assert len(CorpusCache(tmp_path / "xdg" / "splade_beir").entries()) == 1  # reused, not added
+    assert again.metrics == first.metrics and again.flops == first.flops and again.vectors == first.vectors
+    assert len(CorpusCache(tmp_path / "xdg" / "splade_beir").entries()) == 2  # reused, not added
 
 
 def test_cqadupstack_is_the_mean_of_its_forums(tiny_mlm, tmp_path, write_beir):

@@ -38,10 +38,11 @@ def test_retrieval_with_a_cache_encodes_the_corpus_once(encoder, small_beir, tmp
     first = SpladeRetriever(encoder, cache=cache, batch_size=2, show_progress=False).retrieve(ds, top_k=3)
     assert counting.n == 5 + 3  # the corpus, then the queries
     second = SpladeRetriever(encoder, cache=cache, batch_size=2, show_progress=False).retrieve(ds, top_k=3)
-    assert counting.n == 5 + 3 + 3  # only the queries: the corpus comes from the cache
-    assert second.run == first.run and second.stats == first.stats
-    (folder, meta), = cache.entries()
+    assert counting.n == 5 + 3  # nothing: the corpus and the queries come from the cache
+    assert second.run == first.run and second.stats == first.stats and second.vectors == first.vectors
+    (folder, meta), = [(f, m) for f, m in cache.entries() if m["about"]["tower"] == "doc"]
     assert meta["about"]["dataset"] == "small" and meta["chunk_size"] == 2
+    assert cache.find(first.vectors["corpus"]).folder == folder
     assert "q3" not in first.run["q3"] and all(len(hits) <= 3 for hits in first.run.values())
     assert first.stats["flops"] > 0 and first.stats["nnz_doc"] > 0 and first.stats["nnz_query"] > 0
 
