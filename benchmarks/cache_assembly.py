@@ -1,6 +1,6 @@
 """Peak memory of reading a cached corpus into one matrix: the cache's in-place assembly against scipy's vstack.
 
-A synthetic SPLADE-like corpus (the generator of ``search_bench.py``: ~130 non-zeros per document over a
+A synthetic SPLADE-like corpus (the generator of ``synthetic.py``: ~130 non-zeros per document over a
 30,522-entry vocabulary) is written into a corpus-cache entry in chunks of 10,000 documents, as an
 encoding run would leave it. Then, each in a fresh process and each twice, the methods alternating:
 
@@ -30,7 +30,7 @@ import scipy.sparse as sp
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from memory import memory_kb, reset_peak  # noqa: E402
-from search_bench import DOC_SHAPE, VOCAB, sparse_rows  # noqa: E402
+from synthetic import DOC_SHAPE, VOCAB, sparse_rows  # noqa: E402  (benchmarks/synthetic.py)
 
 CHUNK = 10_000
 MB = 2 ** 20

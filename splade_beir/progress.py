@@ -16,9 +16,10 @@ encoding documents: 4/4 doc (100%)
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
-from typing import IO, Iterator
+from typing import IO, Iterator, Mapping
 
 BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt} {unit} [{elapsed}<{remaining}, {rate_fmt}]"
 
@@ -69,10 +70,32 @@ def progress_bar(total: int, desc: str, unit: str = "it", enabled: bool = True, 
     elif getattr(stream, "isatty", lambda: False)():
         from tqdm.auto import tqdm
 
+        fixed = fixed_size(stream)
         with tqdm(total=total, initial=initial, desc=desc, unit=unit, file=stream, bar_format=BAR_FORMAT,
-                  dynamic_ncols=True, leave=True) as bar:
+                  dynamic_ncols=fixed is None, ncols=fixed and fixed[0], nrows=fixed and fixed[1],
+                  leave=True) as bar:
             yield bar
     else:
         lines = _Lines(total, desc, unit, stream, interval, initial)
         yield lines
         lines.close()
+
+
+def fixed_size(stream: IO, environ: Mapping[str, str] = os.environ) -> tuple[int, int] | None:
+    """None when the terminal reports its size (the bar then follows resizes); else the ``(columns, lines)``
+    to draw in: ``COLUMNS`` and ``LINES``, or 100 x 24. A pseudo-terminal of size 0 x 0 (``script``, some CI
+    runners, ``docker exec -t``) would otherwise make tqdm draw empty lines.
+
+    >>> import io
+    >>> fixed_size(io.StringIO(), {}), fixed_size(io.StringIO(), {"COLUMNS": "80", "LINES": "x"})
+    ((100, 24), (80, 24))
+    """
+    try:
+        size = os.get_terminal_size(stream.fileno())
+        if size.columns > 0 and size.lines > 0:
+            return None
+    except (AttributeError, OSError, ValueError):  # no file descriptor, or not a terminal
+        pass
+    columns, lines = environ.get("COLUMNS", ""), environ.get("LINES", "")
+    return (int(columns) if columns.isdigit() and int(columns) > 0 else 100,
+            int(lines) if lines.isdigit() and int(lines) > 0 else 24)

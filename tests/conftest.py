@@ -216,7 +216,8 @@ def numbered_corpus_entry(tiny_mlm, tmp_path, write_beir):
 
     import scipy.sparse as sp
 
-    from splade_beir.encode.cache import CorpusCache, digest_texts
+    from splade_beir.data.corpus import digest_texts
+    from splade_beir.encode.cache import CorpusCache
     from splade_beir.scale.plan import EncoderSpec
 
     def make(n_docs: int = 60, chunk: int = 10, number: bool = False):
@@ -230,3 +231,140 @@ def numbered_corpus_entry(tiny_mlm, tmp_path, write_beir):
         return entry, texts, reference
 
     return make
+
+
+# --- vectors in and out (interop): a result whose vectors are in a cache, without any model -------
+
+def _cached_vectors(folder: Path, docs: dict, queries: dict, vocabulary: list, split: str = "test"):
+    """A BEIR folder, a corpus cache holding the given vectors and a Result pointing at them.
+
+    ``docs`` / ``queries``: ``{id: {token: float weight}}`` (tokens from ``vocabulary``); every query is
+    judged relevant to the first document. Returns ``(result, cache, dataset folder)``.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+
+    from splade_beir.data.corpus import digest_texts
+    from splade_beir.data.loader import load_folder
+    from splade_beir.encode.cache import CorpusCache
+    from splade_beir.evaluation.result import Result
+
+    column = {t: i for i, t in enumerate(vocabulary)}
+
+    def matrix(vectors):
+        rows = [sorted((column[t], w) for t, w in v.items()) for v in vectors.values()]
+        indptr = np.cumsum([0] + [len(r) for r in rows])
+        return sp.csr_matrix((np.array([w for r in rows for _, w in r], dtype=np.float32),
+                              np.array([c for r in rows for c, _ in r], dtype=np.int32), indptr),
+                             shape=(len(rows), len(vocabulary)))
+
+    first = next(iter(docs))
+    data = _write_beir(folder / "data" / "vec", {d: {"title": "", "text": f"text of {d}"} for d in docs},
+                       {q: f"query {q}" for q in queries}, [(q, first, 1) for q in queries], split=split)
+    dataset = load_folder(data, split)
+    cache = CorpusCache(folder / "cache")
+    texts = [dataset.queries[q] for q in dataset.queries]
+    doc_entry = cache.entry({"corpus": dataset.corpus.digest(), "vocab_size": len(vocabulary)}, len(docs))
+    query_entry = cache.entry({"queries": digest_texts(map(str, range(len(texts))), texts),
+                               "vocab_size": len(vocabulary)}, len(texts), chunk_size=max(1, len(texts)))
+    for entry, vectors in ((doc_entry, docs), (query_entry, {q: queries[q] for q in dataset.queries})):
+        entry.write_vocabulary(list(vocabulary))
+        for chunk in range(entry.n_chunks):
+            entry.write(chunk, matrix(vectors)[slice(*entry.rows(chunk))])
+    result = Result("synthetic", "vec", "splade", data=str(data), split=split,
+                    vectors={"corpus": doc_entry.key, "queries": query_entry.key})
+    return result, cache, data
+
+
+@pytest.fixture(scope="session")
+def cached_vectors():
+    """``cached_vectors(folder, docs, queries, vocabulary)``: a result, its cache and its BEIR folder, for
+    vectors given as ``{id: {token: weight}}`` (no model involved)."""
+    return _cached_vectors
+
+
+def _splade_tiny_cached(root: Path, data: str, level: int | None = None) -> tuple[Path, Path]:
+    from splade_beir.evaluation.api import evaluate
+
+    if not (root / "results" / "splade-tiny").is_dir():
+        evaluate("splade-tiny", [data], output=root / "results", cache_dir=root / "cache", show_progress=False,
+                 relevance_levels=level)
+    return root / "results", root / "cache"
+
+
+@pytest.fixture(scope="session")
+def demo_tiny_cached(splade_tiny, tmp_path_factory):
+    """splade-tiny on demo with a corpus cache: ``(results root, cache folder)``."""
+    return _splade_tiny_cached(tmp_path_factory.getbasetemp() / "demo-tiny-cached", "demo")
+
+
+@pytest.fixture(scope="session")
+def msmarco_5k_tiny_cached(splade_tiny, msmarco_5k, tmp_path_factory):
+    """splade-tiny on msmarco-5k (relevance level 2) with a corpus cache: ``(results root, cache folder)``."""
+    return _splade_tiny_cached(tmp_path_factory.getbasetemp() / "msmarco-5k-tiny-cached", str(msmarco_5k), 2)
+
+
+# --- the HTML report: a small config evaluated for real (SPLADE rows with cached vectors) ----------
+
+REPORT_CONFIG = """name: report-demo
+datasets: [demo]
+output: {output}
+baseline: A
+models:
+  - {{label: A, name: splade-tiny-max, checkpoint: splade-tiny, pooling: max}}
+  - {{label: C, name: splade-tiny-sum, checkpoint: splade-tiny, pooling: sum}}
+  - {{label: D, name: bm25, kind: bm25}}
+ensembles:
+  - members: [A, D]
+"""
+
+
+@pytest.fixture(scope="session")
+def report_demo(splade_tiny, tmp_path_factory) -> tuple[Path, Path]:
+    """A config of splade-tiny (max and sum pooling, vectors cached), BM25 and their ensemble on demo,
+    evaluated once per session: ``(config path, cache folder)``."""
+    pytest.importorskip("bm25s", reason="the report config has a BM25 row (the [bm25] extra)")
+    from splade_beir.evaluation.api import evaluate_config
+    from splade_beir.fuse.ensembles import ensemble_config
+
+    root = tmp_path_factory.mktemp("report-demo")
+    config = root / "report-demo.yaml"
+    config.write_text(REPORT_CONFIG.format(output=root / "results"))
+    evaluate_config(config, show_progress=False, cache_dir=root / "cache")
+    ensemble_config(config)
+    return config, root / "cache"
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where tests keep what a person may want to look at (screenshots, PDFs): ``$SPLADE_BEIR_ARTIFACTS``,
+    else ``<tmp>/splade-beir-artifacts``."""
+    folder = Path(os.environ.get("SPLADE_BEIR_ARTIFACTS") or Path(tempfile.gettempdir()) / "splade-beir-artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def synthetic():
+    """The benchmarks' generator of SPLADE-shaped vectors (benchmarks/synthetic.py), loaded by path."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "synthetic.py"
+    spec = importlib.util.spec_from_file_location("splade_beir_benchmarks_synthetic", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def synthetic_splade(synthetic):
+    """``synthetic_splade(n_docs, n_queries, seed)``: SPLADE-shaped (Q, D) CSR matrices (~130 non-zeros
+    per document, ~19 per query, Zipf-like terms)."""
+    return synthetic.synthetic_splade
+
+
+@pytest.fixture(scope="session")
+def idf_weighted(synthetic):
+    """``idf_weighted(Q, D)``: the weights scaled by ``log(N / df) / log(N)``, as real SPLADE weighs rare
+    terms more (the case where pruning can pay)."""
+    return synthetic.idf_weighted

@@ -96,3 +96,23 @@ def test_remove_stale_temps_spares_live_writers(tmp_path):
     assert remove_stale_temps(tmp_path) == 1  # its writer has exited now
     assert sorted(os.listdir(tmp_path)) == sorted([mine.name, "other.tmp"])
     assert remove_stale_temps(tmp_path / "absent") == 0
+
+
+def test_a_symlink_is_replaced_never_written_through(tmp_path):
+    from splade_beir.evaluation.result import Result
+    from splade_beir.evaluation.store import ResultStore
+    from splade_beir.search.run import Run
+
+    victim = tmp_path / "elsewhere.txt"
+    victim.write_text("precious")
+    link = tmp_path / "out.txt"
+    link.symlink_to(victim)
+    atomic_write_text(link, "new")
+    assert victim.read_text() == "precious" and not link.is_symlink() and link.read_text() == "new"
+    store = ResultStore(tmp_path / "results")
+    json_path, run_path = store.paths("m", "d")
+    json_path.parent.mkdir(parents=True)
+    for path in (json_path, run_path):
+        path.symlink_to(victim)
+    store.write(Result("m", "d", "splade", metrics={"nDCG@10": 0.5}), Run({"q": {"d1": 1.0}}))
+    assert victim.read_text() == "precious" and not json_path.is_symlink() and not run_path.is_symlink()

@@ -161,3 +161,32 @@ def test_options_must_apply_to_the_kind(tmp_path):
     with pytest.raises(UserError, match=r"cfg\.yaml:8: models\[0\]\.pooling: option 'pooling' does not apply to a "
                                         r"dense model"):
         load_config(write(tmp_path, GOOD.replace("    checkpoint: splade-tiny", "    kind: dense")))
+
+
+@pytest.mark.parametrize("text", [
+    "datasets: &d [demo]\nmodels:\n  - {label: A, checkpoint: splade-tiny}\n",          # an anchor alone
+    "a: &a [1]\ndatasets: *a\nmodels:\n  - {label: A, checkpoint: splade-tiny}\n",         # an alias
+    'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(                               # billion laughs
+        f"{p}: &{p} [*{q},*{q},*{q},*{q},*{q},*{q},*{q},*{q},*{q}]\n" for p, q in zip("bcdefghi", "abcdefgh")),
+])
+def test_yaml_anchors_and_aliases_are_refused_before_they_expand(tmp_path, text):
+    # refused while parsing events, before anything is built: the 342-byte bomb once took 85 s and 2 GB
+    with pytest.raises(UserError, match=r"cfg\.yaml:1: YAML anchors and aliases .* are not allowed"):
+        load_config(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("raw, where", [
+    (b"name: caf\xe9\n", r"cfg\.yaml:1: not valid UTF-8 \(byte 0xe9 at column 10\)"),
+    (b"name: ok\ndatasets: [demo]\nmodels: [\xff]\n", r"cfg\.yaml:3: not valid UTF-8 \(byte 0xff"),
+])
+def test_a_config_that_is_not_utf8_names_its_line(tmp_path, raw, where):
+    path = tmp_path / "cfg.yaml"
+    path.write_bytes(raw)
+    with pytest.raises(UserError, match=where):
+        load_config(path)
+
+
+def test_deeply_nested_yaml_is_a_one_line_error(tmp_path):
+    with pytest.raises(UserError) as err:
+        load_config(write(tmp_path, "datasets: " + "[" * 5000 + "]" * 5000 + "\n"))
+    assert "\n" not in str(err.value) and "cfg.yaml" in str(err.value)

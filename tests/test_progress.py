@@ -1,6 +1,8 @@
 """splade_beir.progress: a bar in a terminal, throttled plain lines in a file or pipe, nothing when off."""
 
 import io
+import os
+import pty
 
 from splade_beir.progress import progress_bar
 
@@ -49,3 +51,17 @@ def test_disabled_writes_nothing():
 def test_a_terminal_gets_a_bar_that_stays():
     text = report([4, 6], stream=Terminal())
     assert "\r" in text and "encoding documents: 100%" in text and "10/10 doc" in text
+
+
+def test_a_terminal_of_size_zero_still_shows_the_bar():
+    """A fresh pseudo-terminal reports 0 x 0 (as under ``script`` or ``docker exec -t``): tqdm alone would
+    draw empty lines there."""
+    master, slave = pty.openpty()
+    assert os.get_terminal_size(slave).columns == 0
+    with os.fdopen(slave, "w", encoding="utf-8") as terminal:
+        with progress_bar(10, "encoding documents", "doc", stream=terminal) as bar:
+            bar.update(4)
+            bar.update(6)
+    shown = os.read(master, 65536).decode("utf-8")
+    os.close(master)
+    assert "encoding documents:   0%|" in shown and "encoding documents: 100%|" in shown and "10/10 doc" in shown

@@ -12,13 +12,19 @@ build it, and free descriptive fields that the tables show (``init``, ``lambda_q
     models:
       - label: A
         name: splade-tiny-max       # results folder: <output>/<name>/<dataset>.json
-        kind: splade                # splade (default), bm25 or dense
+        kind: splade                # splade (default), bm25, dense, or run (below)
         checkpoint: splade-tiny
         pooling: max                # optional build options, passed to make_retriever
         description: splade-tiny, max pooling
+        reference: pyserini-2cr-beir/splade-pp-ed   # optional: published figures to show and check
+      - label: R                    # a TREC run file per dataset, made by any system
+        name: my-system
+        kind: run
+        run: runs/{dataset}.trec.gz
     ensembles:
       - members: [A, B]             # labels; name defaults to "A+B"; weights default to 1 each
     baseline: A                     # optional: the row the tables test every other row against
+    references: [my_refs.yaml]      # optional: reference files beside the shipped ones (splade_beir.references)
 
 >>> import pathlib, tempfile
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "mini.yaml"

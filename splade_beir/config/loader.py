@@ -9,12 +9,14 @@ from typing import Any
 
 import yaml
 
-from ..data.names import dataset_key, expand_names
+from ..data.names import cqadupstack_parts, dataset_key, expand_names
 from ..encode.embedded import default_name
 from ..errors import UserError
 from ..evaluation.store import name_problem
+from ..references.loader import Reference
 from ..retrievers.registry import KINDS, default_model
 from ..textio import read_utf8
+from .rows import reference_files, row_reference, run_template
 from .spec import (BUILD_KEYS, DATASET_KEYS, ENSEMBLE_KEYS, INFO_KEYS, MODEL_KEYS, POSITIVE_INT_KEYS,
                    RESERVED_NAMES, TOP_KEYS, EnsembleSpec, EvalConfig, ModelSpec)
 
@@ -116,10 +118,12 @@ class _Validator:
                 self.fail((), f"missing key {key!r}")
         out = Path(output) if output is not None else Path(self.string(data.get("output", "results"), ("output",)))
         name = self.folder_name(data.get("name", self.path.stem), ("name",), out / "tables")
-        models = self.models(data["models"], out)
+        datasets, levels = self.datasets(data["datasets"])
+        references, refs = reference_files(self, data.get("references"))
+        n_parts = sum(len(cqadupstack_parts(d)) for d in datasets)
+        models = self.models(data["models"], out, refs, n_parts)
         labels = {m.label for m in models}
         ensembles = self.ensembles(data.get("ensembles") or [], labels, out / "ensembles")
-        datasets, levels = self.datasets(data["datasets"])
         baseline = None
         if data.get("baseline") is not None:
             baseline = self.string(data["baseline"], ("baseline",), allow_int=True)
@@ -133,7 +137,7 @@ class _Validator:
             top_k=self.positive_int(data.get("top_k", 1000), ("top_k",)), models=models,
             ensembles=ensembles,
             description=None if data.get("description") is None else str(data["description"]),
-            relevance_levels=levels, baseline=baseline)
+            relevance_levels=levels, baseline=baseline, references=references)
 
     def datasets(self, value) -> tuple[list[str], dict[str, int]]:
         """The dataset names, and the relevance levels the config sets (by dataset key)."""
@@ -163,7 +167,7 @@ class _Validator:
             self.fail(("datasets",), "no dataset named")
         return names, levels
 
-    def models(self, value, output: Path) -> list[ModelSpec]:
+    def models(self, value, output: Path, refs: dict[str, Reference], n_parts: int = 1) -> list[ModelSpec]:
         if not isinstance(value, list) or not value:
             self.fail(("models",), f"expected a non-empty list of models, got {_kind(value)}")
         specs: list[ModelSpec] = []
@@ -181,7 +185,11 @@ class _Validator:
             kind = entry.get("kind", "splade")
             if kind not in KINDS:
                 self.fail(where + ("kind",), f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
-            if "checkpoint" in entry:
+            if kind == "run":
+                checkpoint = run_template(self, entry, where, n_parts)
+            elif "run" in entry:
+                self.fail(where + ("run",), f"'run' applies to kind: run (a run file per dataset), not to a {kind} model")
+            elif "checkpoint" in entry:
                 checkpoint = self.string(entry["checkpoint"], where + ("checkpoint",))
             elif kind == "splade":
                 self.fail(where, "missing key 'checkpoint' (a local folder, hub id or embedded name)")
@@ -194,7 +202,8 @@ class _Validator:
                                              "give each model its own 'name'")
             seen_names[name] = label
             specs.append(ModelSpec(label, name, kind, checkpoint, self.options(entry, where, kind),
-                                   {k: entry[k] for k in INFO_KEYS if entry.get(k) is not None}))
+                                   {k: entry[k] for k in INFO_KEYS if entry.get(k) is not None},
+                                   row_reference(self, entry, where, refs)))
         return specs
 
     def options(self, entry: dict, where: tuple, kind: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """A strict loader of BEIR-format folders (``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``).
 
 Every malformed line is a :class:`~splade_beir.errors.UserError` naming its file and line; only judged
-queries are kept, as beir's loader keeps them.
+queries are kept, as beir's loader keeps them. The corpus is read once to check it and is then held as
+ids and line offsets (:class:`~splade_beir.data.corpus.FileCorpus`): texts are read when encoded.
 
 >>> ds = load_dataset("demo")
 >>> len(ds.queries) > 0 and len(ds.corpus) > 0
@@ -10,19 +11,21 @@ True
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
 from . import names
+from .corpus import Corpus, FileCorpus, MemoryCorpus
 from .download import resolve_dir
 from .qrels import Qrels
+from .records import document_text, parse_record
 
 logger = logging.getLogger(__name__)
 
-Corpus = dict[str, dict[str, str]]
+__all__ = ["Dataset", "document_text", "load_dataset", "load_folder", "read_queries"]
+
 Queries = dict[str, str]
 
 
@@ -39,13 +42,19 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)
     relevance_level: int = 1  # the lowest grade recall and MRR count as relevant
 
-    @property
-    def doc_ids(self) -> list[str]:
-        return list(self.corpus)
+    def __post_init__(self):
+        if not isinstance(self.corpus, Corpus):  # a plain {doc_id: {"title", "text"}} dict
+            self.corpus = MemoryCorpus(self.corpus)
+        if not isinstance(self.qrels, Qrels):
+            self.qrels = Qrels(self.qrels)
 
-    def texts(self) -> list[str]:
-        """Every document's text (:func:`document_text`), in corpus order."""
-        return [document_text(doc) for doc in self.corpus.values()]
+    @property
+    def doc_ids(self):
+        return self.corpus.ids
+
+    def texts(self, start: int = 0, stop: int | None = None) -> list[str]:
+        """The documents' texts (:func:`document_text`) of rows ``[start, stop)``, in corpus order."""
+        return self.corpus.texts(start, stop)
 
 
 def load_dataset(name: str, data_dir: str | Path = "datasets", split: str | None = None,
@@ -74,56 +83,42 @@ def load_folder(folder: str | Path, split: str = "test", name: str | None = None
         if not path.is_file():
             raise UserError(f"{path}: file missing (a BEIR folder needs corpus.jsonl, "
                             f"queries.jsonl and qrels/{split}.tsv)")
-    corpus = {_id: {"title": rec.get("title") or "", "text": rec["text"]}
-              for _id, rec in read_jsonl(paths["corpus"])} if with_corpus else None
-    all_queries = {_id: rec["text"] for _id, rec in read_jsonl(paths["queries"])}
     qrels = Qrels.read_tsv(paths["qrels"])
-    warnings = _dangling(qrels, all_queries, corpus, paths["qrels"])
-    queries = {qid: all_queries[qid] for qid in qrels if qid in all_queries}
-    qrels = Qrels({qid: rels for qid, rels in qrels.items() if qid in all_queries})
+    all_queries = read_queries(paths["queries"])
+    warnings = list(qrels.warnings)
+    missing_q = [q for q in qrels if q not in all_queries]
+    if missing_q:
+        warnings.append(f"{paths['qrels']}: {len(missing_q)} judged queries are not in queries.jsonl (ignored)")
+    judged = Qrels({qid: rels for qid, rels in qrels.items() if qid in all_queries})
+    if not judged:
+        raise UserError(f"{paths['qrels']}: no query of {paths['queries']} has a judgement here: nothing to "
+                        "evaluate (is it the right split?)")
+    corpus: Corpus = MemoryCorpus()
+    if with_corpus:
+        corpus = FileCorpus(paths["corpus"], judged=(d for rels in judged.values() for d in rels))
+        if not len(corpus):
+            raise UserError(f"{paths['corpus']}: no documents")
+        if corpus.missing:
+            warnings.append(f"{paths['qrels']}: {len(corpus.missing)} judged documents are not in corpus.jsonl")
     for w in warnings:
-        logger.warning(w)
+        logger.warning("warning: %s", w)
     name = name or folder.name
     level = names.relevance_level(name, relevance_level)
-    return Dataset(name, folder, split, corpus or {}, queries, qrels, warnings, level)
+    queries = {qid: all_queries[qid] for qid in judged}
+    return Dataset(name, folder, split, corpus, queries, judged, warnings, level)
 
 
-def read_jsonl(path: Path):
-    """Yield ``(_id, record)`` for each line; a bad line is a UserError naming file and line."""
-    seen: set[str] = set()
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UserError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-            if not isinstance(rec, dict):
-                raise UserError(f"{path}:{lineno}: expected a JSON object")
-            for key in ("_id", "text"):
-                if key not in rec:
-                    raise UserError(f"{path}:{lineno}: missing field {key!r}")
-            if not isinstance(rec["text"], str) or not isinstance(rec.get("title", ""), (str, type(None))):
-                raise UserError(f"{path}:{lineno}: 'text' and 'title' must be strings")
-            _id = str(rec["_id"])
-            if _id in seen:
-                raise UserError(f"{path}:{lineno}: duplicate _id {_id!r}")
-            seen.add(_id)
-            yield _id, rec
-
-
-def _dangling(qrels: Qrels, queries: Queries, corpus: Corpus, path: Path) -> list[str]:
-    missing_q = [q for q in qrels if q not in queries]
-    missing_d = {d for rels in qrels.values() for d in rels if d not in corpus} if corpus is not None else ()
-    out = []
-    if missing_q:
-        out.append(f"{path}: {len(missing_q)} judged queries are not in queries.jsonl (ignored)")
-    if missing_d:
-        out.append(f"{path}: {len(missing_d)} judged documents are not in corpus.jsonl")
-    return out
-
-
-def document_text(doc: dict[str, str]) -> str:
-    """BEIR's document text: ``title + " " + text``, stripped."""
-    return ((doc.get("title") or "") + " " + (doc.get("text") or "")).strip()
+def read_queries(path: Path) -> Queries:
+    """``{query_id: text}`` of a queries.jsonl file, checked line by line (ids unique)."""
+    queries: Queries = {}
+    lines: dict[str, int] = {}
+    with open(path, "rb") as f:
+        records = [(lineno, parse_record(raw, path, lineno)) for lineno, raw in enumerate(f, 1)]
+    for lineno, record in records:
+        if record is None:
+            continue
+        qid, _, text = record
+        if qid in queries:
+            raise UserError(f"{path}:{lineno}: duplicate _id {qid!r} (also line {lines[qid]})")
+        queries[qid], lines[qid] = text, lineno
+    return queries

@@ -10,10 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
+from ..textio import iter_lines
+from .records import check_id
+
+GRADE_RANGE = (-2**31, 2**31 - 1)  # pytrec_eval keeps grades in 32-bit integers
 
 
 class Qrels(dict):
-    """``dict[query_id, dict[doc_id, grade]]`` (BEIR's and pytrec_eval's format)."""
+    """``dict[query_id, dict[doc_id, grade]]`` (BEIR's and pytrec_eval's format); ``warnings`` holds what
+    reading it noticed (repeated judgements)."""
+
+    warnings: list[str] = []
 
     @property
     def n_judgements(self) -> int:
@@ -25,27 +32,38 @@ class Qrels(dict):
 
     @classmethod
     def read_tsv(cls, path: str | Path) -> "Qrels":
-        """Read ``query-id  corpus-id  score`` lines (tab-separated; TREC's 4-field ``qid 0 docid rel``
-        too). A header line is recognised by its non-integer score, so a header-less file loses no
-        judgement (beir's loader always drops the first line)."""
+        """Read ``query-id  corpus-id  score`` lines (tab-separated; TREC's 4-field ``qid 0 docid rel`` too).
+
+        A header line is recognised by its non-integer score, so a header-less file loses no judgement
+        (beir's loader always drops the first line); a UTF-8 byte-order mark is dropped. A pair judged twice
+        with different grades keeps the last grade, with a warning naming both lines.
+        """
         path = Path(path)
-        qrels = cls()
-        with open(path, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                fields = line.rstrip("\n\r").split("\t")
-                if len(fields) == 4:  # TREC qrels: qid 0 docid rel
-                    fields = [fields[0], fields[2], fields[3]]
-                if len(fields) != 3:
-                    raise UserError(f"{path}:{lineno}: expected 3 tab-separated fields "
-                                    f"(query-id, corpus-id, score), found {len(fields)}")
-                qid, did, score = (s.strip() for s in fields)
-                try:
-                    grade = int(score)
-                except ValueError:
-                    if lineno == 1:
-                        continue  # the header
-                    raise UserError(f"{path}:{lineno}: score {score!r} is not an integer") from None
-                qrels.setdefault(qid, {})[did] = grade
+        qrels, lines, warnings = cls(), {}, []
+        for lineno, line in iter_lines(path):
+            if not line.strip():
+                continue
+            fields = line.rstrip("\n\r").split("\t")
+            if len(fields) == 4:  # TREC qrels: qid 0 docid rel
+                fields = [fields[0], fields[2], fields[3]]
+            if len(fields) != 3:
+                raise UserError(f"{path}:{lineno}: expected 3 tab-separated fields "
+                                f"(query-id, corpus-id, score), found {len(fields)}")
+            qid, did, score = (s.strip() for s in fields)
+            try:
+                grade = int(score)
+            except ValueError:
+                if lineno == 1:
+                    continue  # the header
+                raise UserError(f"{path}:{lineno}: score {score!r} is not an integer") from None
+            if not GRADE_RANGE[0] <= grade <= GRADE_RANGE[1]:
+                raise UserError(f"{path}:{lineno}: score {grade} is outside the 32-bit range of grades "
+                                f"({GRADE_RANGE[0]} to {GRADE_RANGE[1]})")
+            qid, did = check_id(qid, path, lineno, "query-id"), check_id(did, path, lineno, "corpus-id")
+            previous = qrels.setdefault(qid, {}).get(did)
+            if previous is not None and previous != grade:
+                warnings.append(f"{path}:{lineno}: ({qid}, {did}) judged {grade} here and {previous} on line "
+                                f"{lines[qid, did]}; the last judgement counts")
+            qrels[qid][did], lines[qid, did] = grade, lineno
+        qrels.warnings = warnings
         return qrels

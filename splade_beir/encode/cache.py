@@ -54,14 +54,6 @@ def default_cache_dir() -> Path:
     return Path(base) / "splade_beir"
 
 
-def digest_texts(ids: Iterable[str], texts: Iterable[str]) -> str:
-    """The corpus part of a cache key: a digest of every (id, text) pair, in order."""
-    h = hashlib.sha256()
-    for _id, text in zip(ids, texts):
-        h.update(_id.encode("utf-8", "surrogatepass") + b"\x00" + text.encode("utf-8", "surrogatepass") + b"\x01")
-    return h.hexdigest()
-
-
 def cache_key(fingerprint: dict) -> str:
     return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:32]
 

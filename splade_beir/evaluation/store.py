@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..atomic import commit, remove_stale_temps, temp_path, write_to
 from ..errors import UserError
-from ..search.run import Run
+from ..search.run import GZIP_LEVEL, Run
 from .result import Result
 
 ENSEMBLES = "ensembles"
@@ -136,7 +136,7 @@ class ResultStore:
             if run is not None:
                 tmp = temp_path(run_path)
                 temps.append((tmp, run_path))
-                with write_to(tmp, "w", compress=True) as f:
+                with write_to(tmp, "w", compress=GZIP_LEVEL) as f:
                     run.write_lines(f, tag=result.model)
                 result.run_file, result.run_sha256 = run_path.name, sha256_file(tmp)
             tmp = temp_path(json_path)

@@ -1,7 +1,7 @@
 """A table as data (a DataFrame, per-column formats, per-cell marks, a caption) and its renderings.
 
 Builders (:mod:`splade_beir.reporting.tables`) compute :class:`Table` objects; rendering them as
-Markdown or CSV happens here, apart from the numbers.
+Markdown or CSV happens here, apart from the numbers (LaTeX: :mod:`.latex`; HTML: :mod:`.html`).
 
 >>> t = Table("x", pd.DataFrame({"model": ["a", "b"], "v": [12.345, None]}), {"v": ".1f"})
 >>> print(t.markdown())
@@ -21,6 +21,11 @@ from tabulate import tabulate
 
 MISSING = "-"
 DAGGER = "\u2020"
+RANKED = ("seed", "ndcg", "ensembles")  # tables whose quality columns have a best value (bold)
+NOT_RANKED = ("FLOPS", "nnz")           # cost columns: smaller is cheaper, not better
+TITLES = {"seed": "Main results", "ndcg": "nDCG@10 per dataset", "flops": "FLOPS and sparsity",
+          "ensembles": "Ensembles", "significance": "Significance tests behind the daggers",
+          "references": "Measured against published figures"}
 
 
 @dataclass
@@ -51,6 +56,25 @@ class Table:
     def csv(self) -> str:
         """CSV at full precision; a missing number is an empty cell."""
         return self.frame.to_csv(index=False, lineterminator="\n")
+
+
+def title(table: Table) -> str:
+    """A table's title for captions and headings (its name when it has no usual title)."""
+    return TITLES.get(table.name, table.name)
+
+
+def higher_is_better(table: Table, column: str) -> bool | None:
+    """True where a larger value of ``column`` is better (the quality columns of the seed, nDCG@10 and
+    ensemble tables), None where no value is best (text, costs, counts, test statistics).
+
+    >>> t = Table("seed", pd.DataFrame({"model": ["a"], "BEIR nDCG@10": [1.0], "FLOPS (x)": [2.0]}),
+    ...           {"BEIR nDCG@10": ".1f", "FLOPS (x)": ".2f"})
+    >>> [higher_is_better(t, c) for c in t.frame.columns]
+    [None, True, None]
+    """
+    if table.name not in RANKED or column not in table.formats or column.startswith(NOT_RANKED):
+        return None
+    return True
 
 
 def format_cell(value, fmt: str | None) -> str:

@@ -9,7 +9,10 @@
 - ``ndcg``: nDCG@10 x 100, one row per model, one column per dataset, then the averages;
 - ``flops``: FLOPS and mean non-zeros per query and per document, one row per (model, dataset);
 - ``ensembles``: each ensemble's members, nDCG@10 x 100 per dataset, and its FLOPS (members' sum);
-- with a baseline, ``significance``: every test behind the daggers (see :mod:`.significance`).
+- with a baseline, ``significance``: every test behind the daggers (see :mod:`.significance`);
+- when a model names a ``reference``, ``references``: measured, published and their difference, cell by
+  cell (see :mod:`.reproduction`); the seed and ndcg tables then also show a ``<label> (published)`` row
+  (after the others) with the published figures, averaged by the same rules as the measured ones.
 
 Rendering (Markdown, CSV) is :mod:`.render`'s; writing the files and the README blocks, the commands'.
 """
@@ -25,8 +28,13 @@ from ..evaluation.measures import Measure
 from ..evaluation.store import ResultStore
 from .columns import NDCG, flops_column, mean, quality_column
 from .render import DAGGER, Table
+from .reproduction import TOLERANCE, reference_cells, reference_table
 from .significance import ALPHA, Comparison, compare_to_baseline
 from .view import ConfigResults
+
+
+PUBLISHED_NOTE = (" `<label> (published)`: the figures of the reference that row names (see the references "
+                  "table), averaged by the same rules.")
 
 
 def significance(results: ConfigResults, baseline: str) -> list[Comparison]:
@@ -71,12 +79,14 @@ def seed_table(results: ConfigResults, comparisons: list[Comparison] | None = No
     if flops:
         columns.append(flops[0])
     rows, marks = [], {}
-    for i, row in enumerate(results.rows()):
+    for i, row in enumerate(results.rows() + results.published_rows()):
         values: dict[str, float | None] = {c: results.metric(row, d, m) for c, (d, m) in tested.items()}
         if quality and len(quality[1]) > 1:
             values[quality[0]] = mean([results.metric(row, d, NDCG) for d in quality[1]])
         if flops:
             values[flops[0]] = results.cost(row, flops[1])
+        if row.published and all(v is None for v in values.values()):
+            continue  # a published row with nothing in this table's columns
         rows.append({"label": row.label, "model": row.model, **values})
         marks.update({(i, c): DAGGER for c, (d, m) in tested.items()
                       if (row.label, d, str(results.measure(d, m))) in significant})
@@ -95,6 +105,8 @@ def seed_table(results: ConfigResults, comparisons: list[Comparison] | None = No
         caption += f" R@1k on {', '.join(titles)} counts grades >= {level} as relevant (trec_eval -l {level})."
     if cfg.ensembles and flops and flops[0] in present:
         caption += " An ensemble's FLOPS are the sum of its members'."
+    if any(r["label"].endswith(" (published)") for r in rows):
+        caption += PUBLISHED_NOTE
     return Table("seed", frame, formats, caption, {k: v for k, v in marks.items() if k[1] in present},
                  legend(baseline, alpha))
 
@@ -112,9 +124,16 @@ def ndcg_table(results: ConfigResults, comparisons: list[Comparison] | None = No
         rows.append({"label": m.label, "model": m.name, **({"kind": m.kind} if show_kind else {}),
                      **{k: m.info.get(k) for k in info}, **{c: scores[c] for c in columns}})
         marks.update({(i, d): DAGGER for d in results.keys if (m.label, d, str(NDCG)) in significant})
+    caption = f"nDCG@10 x 100 from `{cfg.output}/`; `-` = no result."
+    for row in results.published_rows():
+        scores = results.ndcg(row)
+        if any(scores[c] is not None for c in columns):  # only where the reference has something to show
+            rows.append({"label": row.label, "model": row.model, **({"kind": "published"} if show_kind else {}),
+                         **{c: scores[c] for c in columns}})
+    if len(rows) > len(cfg.models):
+        caption += PUBLISHED_NOTE
     frame = pd.DataFrame(rows, columns=["label", "model", *(["kind"] if show_kind else []), *info, *columns])
-    return Table("ndcg", frame, {c: ".1f" for c in columns},
-                 f"nDCG@10 x 100 from `{cfg.output}/`; `-` = no result.", marks, legend(baseline, alpha))
+    return Table("ndcg", frame, {c: ".1f" for c in columns}, caption, marks, legend(baseline, alpha))
 
 
 def flops_table(results: ConfigResults) -> Table:
@@ -166,9 +185,11 @@ def significance_table(comparisons: list[Comparison], baseline: str, alpha: floa
                  f"of each row and measure; significant: p (Holm) < {alpha:g}.")
 
 
-def build_tables(cfg: EvalConfig | ConfigResults, baseline: str | None = None, alpha: float = ALPHA) -> dict[str, Table]:
+def build_tables(cfg: EvalConfig | ConfigResults, baseline: str | None = None, alpha: float = ALPHA,
+                 tolerance: float = TOLERANCE) -> dict[str, Table]:
     """``seed``, ``ndcg`` and ``flops`` always, ``ensembles`` when the config has any, ``significance``
-    with a baseline (``baseline``, else the config's)."""
+    with a baseline (``baseline``, else the config's), ``references`` when a model names one (its
+    statuses at ``tolerance``)."""
     results = cfg if isinstance(cfg, ConfigResults) else ConfigResults(cfg)
     baseline = baseline or results.cfg.baseline
     comparisons = significance(results, baseline) if baseline else None
@@ -179,18 +200,25 @@ def build_tables(cfg: EvalConfig | ConfigResults, baseline: str | None = None, a
         tables["ensembles"] = ensemble_table(results, **marked)
     if comparisons is not None:
         tables["significance"] = significance_table(comparisons, baseline, alpha)
+    if any(m.reference for m in results.cfg.models):
+        tables["references"] = reference_table(reference_cells(results), tolerance)
     return tables
 
 
 def write_tables(results: ConfigResults, tables: dict[str, Table]):
-    """``<output>/tables/<config name>/<table>.md`` and ``.csv``; returns the folder."""
+    """``<output>/tables/<config name>/<table>.md``, ``.csv`` and ``.tex`` (booktabs, one ``\\input``), and
+    ``ndcg_transposed.tex`` (datasets as rows); returns the folder."""
     from ..atomic import atomic_write_text
+    from .latex import render_latex
 
     folder = ResultStore(results.cfg.output).tables_folder(results.cfg.name)
     for name, table in tables.items():
         atomic_write_text(folder / f"{name}.md", table.markdown() + "\n")
         atomic_write_text(folder / f"{name}.csv", table.csv())
+        atomic_write_text(folder / f"{name}.tex", render_latex(table))
+    if "ndcg" in tables:
+        atomic_write_text(folder / "ndcg_transposed.tex", render_latex(tables["ndcg"], transpose=True))
     if "significance" not in tables:  # tests of an earlier baseline would no longer match the tables
-        for stale in ("significance.md", "significance.csv"):
+        for stale in ("significance.md", "significance.csv", "significance.tex"):
             (folder / stale).unlink(missing_ok=True)
     return folder

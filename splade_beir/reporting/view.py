@@ -3,27 +3,35 @@
 A measure is looked up at its dataset's relevance level (``R(rel=2)@1000`` on TREC DL): a result that
 holds it at another level (evaluated under another convention) shows a dash there, with a warning,
 never a number under the wrong convention.
+
+A model with ``reference: <source>/<row>`` also has a published row (:meth:`ConfigResults.published_rows`):
+the reference's figures in the same cells, so the tables put them beside the measured ones.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..config import EvalConfig
 from ..evaluation.measures import Measure
 from ..evaluation.result import Result
 from ..evaluation.store import ResultStore
+from ..references.loader import Reference, ReferenceRow, find_references, find_row
+from ..retrievers.external import file_sha256
 from .columns import NDCG, average_columns, in_domain_groups, mean
 
 
 @dataclass(frozen=True)
 class Row:
-    """A table row: a model (label A...) or an ensemble (labelled by its name)."""
+    """A table row: a model (label A...), an ensemble (labelled by its name), or a model's published figures."""
 
     label: str
     name: str        # results folder
     ensemble: bool
     model: str       # what the model column shows
+    reference: str | None = None  # "<source>/<row>" of the published figures it is compared with
+    published: bool = False       # the row shows the reference's figures, not results
 
 
 class ConfigResults:
@@ -37,14 +45,47 @@ class ConfigResults:
         self.in_domain = in_domain_groups(cfg)
         inside = {key for key, _, _ in self.in_domain}
         self.ood = [d for d in self.keys if d not in inside]  # what the BEIR averages run over
+        self.sources: dict[str, Reference] | None = None
+        self.checked_runs: set[tuple[str, str]] = set()
 
     def rows(self) -> list[Row]:
         """Models in the config's order, then ensembles."""
-        return ([Row(m.label, m.name, False, m.name) for m in self.cfg.models]
+        return ([Row(m.label, m.name, False, m.name, m.reference) for m in self.cfg.models]
                 + [Row(e.name, e.name, True, "ensemble of " + " ".join(e.members)) for e in self.cfg.ensembles])
 
+    def published_rows(self) -> list[Row]:
+        """One row per model with a reference: the published figures, labelled ``<label> (published)``."""
+        return [Row(f"{r.label} (published)", r.name, False, r.reference, r.reference, True)
+                for r in self.rows() if r.reference]
+
+    def reference(self, row: Row) -> ReferenceRow | None:
+        """The published row a row names (shipped references and the config's own files)."""
+        if not row.reference:
+            return None
+        if self.sources is None:
+            self.sources = find_references(self.cfg.references)
+        return find_row(row.reference, self.sources)
+
     def get(self, row: Row, dataset: str) -> Result | None:
-        return self.store.read(row.name, dataset, row.ensemble)
+        result = None if row.published else self.store.read(row.name, dataset, row.ensemble)
+        if result is not None and result.kind == "run":
+            self.check_run_file(row, dataset, result)
+        return result
+
+    def check_run_file(self, row: Row, dataset: str, result: Result) -> None:
+        """Warn when an external run's result was made from another version of its run file."""
+        path, recorded = result.config.get("run_file"), result.config.get("run_file_sha256")
+        if not path or not recorded or (row.name, dataset) in self.checked_runs:
+            return
+        self.checked_runs.add((row.name, dataset))
+        try:
+            same = file_sha256(Path(path)) == recorded
+        except (OSError, EOFError):  # missing or unreadable
+            same = False
+        if not same:
+            json_path = self.store.paths(row.name, dataset)[0]
+            self.warnings.append(f"{json_path}: made from another version of {path} (missing, or its content "
+                                 "changed); re-evaluate it with --redo")
 
     def measure(self, dataset: str, measure: Measure) -> Measure:
         """``measure`` at ``dataset``'s relevance level."""
@@ -52,6 +93,9 @@ class ConfigResults:
 
     def metric(self, row: Row, dataset: str, measure: Measure) -> float | None:
         """``measure`` x 100 on ``dataset`` at its relevance level; None when absent."""
+        if row.published:
+            found = self.reference(row).published(dataset, self.measure(dataset, measure))
+            return None if found is None or found[0] is None else 100 * found[0]
         result = self.get(row, dataset)
         if result is None:
             return None

@@ -49,6 +49,11 @@ class Retriever(ABC):
         """Cost statistics: ``flops``, ``nnz_query``, ``nnz_doc`` (None where they do not apply)."""
         return dict(NO_COST)
 
+    def weights_digest(self) -> str:
+        """A digest of the model's weights ("" for a model without any, such as BM25): with ``config``,
+        what a result's fingerprint is made of."""
+        return ""
+
     def vectors(self) -> dict:
         """Where the last retrieval's vectors are kept (corpus cache entry keys), if anywhere."""
         return {}

@@ -15,6 +15,7 @@ model's own query/document prompts apply. Search is exact: every query-document 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from ..data.loader import Dataset, document_text
 from ..encode.embedded import resolve_checkpoint
 from ..errors import UserError
 from ..lazy import optional_import
+from ..progress import progress_bar
 from .base import Retriever
 
 logger = logging.getLogger(__name__)
@@ -133,16 +135,33 @@ class DenseRetriever(Retriever):
 
     def encode_corpus(self, docs: list[dict]) -> torch.Tensor:
         """One row per BEIR document (``title + " " + text``), normalised as queries are."""
-        self.model.max_seq_length = self.doc_max_length
-        return self._encode(self.model.encode_document, [document_text(d) for d in docs])
+        return self.encode_documents([document_text(d) for d in docs])
 
-    def _encode(self, encode, texts: list[str]) -> torch.Tensor:
-        embeddings = encode(texts, batch_size=self.batch_size, show_progress_bar=self.show_progress,
+    def encode_documents(self, texts: list[str], progress: bool | None = None) -> torch.Tensor:
+        self.model.max_seq_length = self.doc_max_length
+        return self._encode(self.model.encode_document, texts, progress)
+
+    def _encode(self, encode, texts: list[str], progress: bool | None = None) -> torch.Tensor:
+        embeddings = encode(texts, batch_size=self.batch_size,
+                            show_progress_bar=self.show_progress if progress is None else progress,
                             convert_to_tensor=True, normalize_embeddings=self.score_function == "cosine")
         return embeddings.float().cpu()
 
+    def weights_digest(self) -> str:
+        h = hashlib.blake2b(digest_size=20)
+        for name, tensor in self.model.state_dict().items():
+            h.update(name.encode())
+            h.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+        return h.hexdigest()
+
     def index_corpus(self, dataset: Dataset) -> torch.Tensor:
-        return self.encode_corpus(list(dataset.corpus.values()))
+        chunk = 2048  # documents read and encoded at a time: the corpus texts are never all in memory
+        parts = []
+        with progress_bar(len(dataset.corpus), "encoding documents", "doc", self.show_progress) as bar:
+            for start in range(0, len(dataset.corpus), chunk):
+                parts.append(self.encode_documents(dataset.texts(start, start + chunk), progress=False))
+                bar.update(parts[-1].shape[0])
+        return torch.cat(parts) if parts else torch.zeros((0, self.config["dim"] or 0))
 
     def topk(self, queries: torch.Tensor, corpus: torch.Tensor, k: int) -> tuple[np.ndarray, np.ndarray]:
         return exact_topk(queries, corpus, k, device=self.device)

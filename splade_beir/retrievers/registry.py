@@ -41,6 +41,10 @@ KINDS = {kind.name: kind for kind in (
          "BM25 through bm25s (the [bm25] extra)"),
     Kind("dense", "all-MiniLM-L6-v2", ENCODER_OPTIONS | {"score_function"}, "splade_beir.retrievers.dense",
          "a sentence-transformers bi-encoder, exact search (the [dense] extra)"),
+    Kind("run", "", frozenset(), "splade_beir.retrievers.external",
+         "a TREC run file per dataset, made by any system (runs/{dataset}.trec.gz), read instead of searched"),
+    Kind("vectors", "vectors", frozenset({"corpus", "queries"}), "splade_beir.retrievers.vectors",
+         "pre-encoded sparse vectors (JsonVectorCollection files, an export), exact search; no model"),
 )}
 # Model names that choose their kind by themselves (``--model bm25`` needs no ``--kind bm25``).
 KIND_OF_NAME = {"bm25": "bm25", "all-MiniLM-L6-v2": "dense"}
@@ -54,7 +58,7 @@ def infer_kind(model: str | None, kind: str | None = None) -> str:
 
 
 def default_model(kind: str | None) -> str:
-    """The model run for ``kind`` when no model is named."""
+    """The model run for ``kind`` when no model is named (the ``run`` kind has none: its file is named)."""
     return KINDS[kind or "splade"].default_model if (kind or "splade") in KINDS else KINDS["splade"].default_model
 
 

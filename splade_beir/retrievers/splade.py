@@ -16,7 +16,8 @@ from typing import Iterator
 import scipy.sparse as sp
 
 from ..data.loader import Dataset
-from ..encode.cache import CacheEntry, CorpusCache, digest_texts
+from ..data.corpus import digest_texts
+from ..encode.cache import CacheEntry, CorpusCache
 from ..encode.corpus import CorpusEncoder, InProcess, encode_corpus
 from ..encode.encoder import SpladeEncoder
 from ..evaluation.cost import flops, mean_nnz
@@ -52,14 +53,14 @@ class SpladeRetriever(Retriever):
         self.config = {"kind": self.kind, **encoder.config, "batch_size": batch_size}
 
     @contextlib.contextmanager
-    def corpus_entry(self, dataset: Dataset, texts: list[str]) -> Iterator[CacheEntry]:
+    def corpus_entry(self, dataset: Dataset) -> Iterator[CacheEntry]:
         """The cache entry of ``dataset``'s corpus under this encoder (in a temporary cache without one)."""
-        fingerprint = {**self.encoder.fingerprint("doc"), "corpus": digest_texts(dataset.doc_ids, texts)}
+        fingerprint = {**self.encoder.fingerprint("doc"), "corpus": dataset.corpus.digest()}
         if self.cache is not None:
-            yield self._entry(self.cache, fingerprint, len(texts), dataset.name)
+            yield self._entry(self.cache, fingerprint, len(dataset.corpus), dataset.name)
             return
         with tempfile.TemporaryDirectory(prefix="splade_beir-") as folder:
-            yield self._entry(CorpusCache(folder), fingerprint, len(texts), dataset.name)
+            yield self._entry(CorpusCache(folder), fingerprint, len(dataset.corpus), dataset.name)
 
     def _entry(self, cache: CorpusCache, fingerprint: dict, n: int, dataset: str, **options) -> CacheEntry:
         about = {"model": self.encoder.config["model"], "dataset": dataset, "tower": "query" if "queries" in
@@ -70,20 +71,22 @@ class SpladeRetriever(Retriever):
         return entry
 
     def index_corpus(self, dataset: Dataset) -> sp.csr_matrix:
-        texts = dataset.texts()
         self._dataset_name = dataset.name
-        with self.corpus_entry(dataset, texts) as entry:
+        with self.corpus_entry(dataset) as entry:
             self._keys = {"corpus": entry.key} if self.cache is not None else {}
-            return encode_corpus(entry, self.corpus_encoder, lambda a, b: texts[a:b], self.show_progress)
+            return encode_corpus(entry, self.corpus_encoder, dataset.texts, self.show_progress)
+
+    def queries_entry(self, texts: list[str], dataset: str = "") -> CacheEntry:
+        """The cache entry (one chunk) that keeps the vectors of these query texts under this encoder."""
+        fingerprint = {**self.encoder.fingerprint("query"),
+                       "queries": digest_texts(map(str, range(len(texts))), texts)}
+        return self._entry(self.cache, fingerprint, len(texts), dataset, chunk_size=max(1, len(texts)))
 
     def encode_queries(self, texts: list[str]) -> sp.csr_matrix:
         """The query vectors; kept in the cache (one chunk) when there is one, for explanations and exports."""
         if self.cache is None:
             return self.encoder.encode_queries(texts, batch_size=self.batch_size)
-        fingerprint = {**self.encoder.fingerprint("query"), "queries": digest_texts(map(str, range(len(texts))),
-                                                                                      texts)}
-        entry = self._entry(self.cache, fingerprint, len(texts), getattr(self, "_dataset_name", ""),
-                            chunk_size=max(1, len(texts)))
+        entry = self.queries_entry(texts, getattr(self, "_dataset_name", ""))
         self._keys = {**getattr(self, "_keys", {}), "queries": entry.key}
         if entry.missing():
             entry.write(0, self.encoder.encode_queries(texts, batch_size=self.batch_size))
@@ -91,6 +94,9 @@ class SpladeRetriever(Retriever):
 
     def vectors(self) -> dict:
         return dict(getattr(self, "_keys", {}))
+
+    def weights_digest(self) -> str:
+        return self.encoder.fingerprint("doc")["weights"] + self.encoder.fingerprint("query")["weights"]
 
     def topk(self, queries: sp.csr_matrix, corpus: sp.csr_matrix, k: int):
         return self.searcher.topk(queries, corpus, k)
@@ -103,9 +109,10 @@ def build(model: str, show_progress: bool = True, cache: CorpusCache | None = No
           batch_size: int = 32, workers: int | None = None, backend: str | None = None,
           ray_address: str | None = None, **encoder_options) -> SpladeRetriever:
     """A :class:`SpladeRetriever` for ``model``; ``workers`` / ``backend`` / ``ray_address`` choose the
-    corpus encoder and searcher (see :func:`splade_beir.scale.backends.scale_out`)."""
-    encoder = SpladeEncoder(model, show_progress=show_progress, **encoder_options)
-    corpus_encoder, searcher = InProcess(encoder, batch_size), ExactSearch(threads, show_progress)
+    corpus encoder and searcher (see :func:`splade_beir.scale.backends.scale_out`). ``threads`` (default: the
+    free cores, :mod:`splade_beir.threads`) is the encoder's torch threads and the search's threads."""
+    encoder = SpladeEncoder(model, show_progress=show_progress, threads=threads, **encoder_options)
+    corpus_encoder, searcher = InProcess(encoder, batch_size), ExactSearch(encoder.threads, show_progress)
     if workers is not None or backend or ray_address:
         from ..scale.backends import scale_out
 

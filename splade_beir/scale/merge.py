@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ..search.topk import topk
+from ..search.kernel import topk
 from .plan import shard_range
 
 

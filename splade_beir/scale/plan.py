@@ -89,7 +89,7 @@ class EncoderSpec:
 
     model: str
     pooling: str = "max"
-    doc_max_length: int = 256
+    doc_max_length: int | None = None  # None: 256, or the model's limit when smaller
     dtype: str = "float32"
     batch_size: int = 32
     trust_remote_code: bool = False

@@ -27,7 +27,7 @@ from ..encode.corpus import TextSource
 from ..errors import UserError
 from ..lazy import optional_import
 from ..progress import progress_bar
-from ..search.topk import topk
+from ..search.kernel import topk
 from .local import quiet_transformers
 from .merge import merge_topk, offset_hits
 from .plan import EncoderSpec, fingerprint_difference, shard_range

@@ -39,12 +39,11 @@ def encode_shard(model: str, datasets: str | list[str], shard: str, data_dir: st
             retriever = make_retriever(kind, model, show_progress=show_progress, cache=cache, **model_options)
             if retriever.kind != "splade":
                 raise UserError(f"--shard applies to SPLADE models; a {retriever.kind} model has no corpus cache")
-        texts = dataset.texts()
-        with retriever.corpus_entry(dataset, texts) as entry:
+        with retriever.corpus_entry(dataset) as entry:
             n, size = entry.n_texts, entry.chunk_size
             missing = entry.missing(shard_chunks(n, i, n_shards, size))
             if missing:
-                retriever.corpus_encoder.encode(entry, missing, lambda a, b: texts[a:b], show_progress)
+                retriever.corpus_encoder.encode(entry, missing, dataset.texts, show_progress)
             left = set(entry.missing())
             remaining = [str(j) for j in range(n_shards) if left.intersection(shard_chunks(n, j, n_shards, size))]
             start, stop = shard_range(n, i, n_shards, size)

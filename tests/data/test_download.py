@@ -3,10 +3,11 @@
 import builtins
 import sys
 from collections import namedtuple
+from pathlib import Path
 
 import pytest
 
-from splade_beir.data.download import fetch_ir_datasets, resolve_dir
+from splade_beir.data.download import fetch_ir_datasets, resolve_dir, resolve_dirs, url_reachable
 from splade_beir.data.loader import load_folder
 from splade_beir.errors import UserError
 
@@ -33,6 +34,68 @@ def test_no_download_is_the_same_one_line_error(tmp_path):
         resolve_dir("scifact", tmp_path, download=False)
     msg = str(err.value)
     assert str(tmp_path / "scifact") in msg and "BEIR/datasets/scifact.zip" in msg and "\n" not in msg
+
+
+def test_resolve_dirs_offline_names_every_missing_dataset_before_downloading(tmp_path):
+    from splade_beir.data.names import ALL, cqadupstack_parts
+
+    (tmp_path / "data" / "scifact").mkdir(parents=True)
+    names = [p for n in ALL for p in cqadupstack_parts(n)]
+    asked = []
+    with pytest.raises(UserError) as err:
+        resolve_dirs(names, tmp_path / "data", reachable=lambda url: asked.append(url) or False)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"13 dataset(s) missing from {tmp_path / 'data'}")
+    assert "cannot be reached" in msg and len(asked) == 1  # one quick probe, no download
+    for name in ALL:
+        assert (f"{name} (https://" in msg) == (name != "scifact")
+    assert "BEIR/datasets/cqadupstack.zip" in msg and "cqadupstack/android" not in msg  # one zip for the forums
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["scifact"]
+
+
+def test_resolve_dirs_without_downloads_and_when_all_are_there(tmp_path):
+    with pytest.raises(UserError, match=r"^2 dataset\(s\) missing .* downloading is off .*: nq \(https.*nq.zip\), "
+                                        r"trec-dl-2019 \(ir_datasets 'msmarco-passage/trec-dl-2019/judged'"):
+        resolve_dirs(["nq", "trec-dl-2019", "demo"], tmp_path / "none", download=False)
+    assert not (tmp_path / "none").exists()
+    (tmp_path / "nq").mkdir()
+    found = resolve_dirs(["nq", "demo", "nq"], tmp_path, reachable=lambda url: pytest.fail("nothing to download"))
+    assert list(found) == ["nq", "demo"] and found["nq"] == tmp_path / "nq"
+
+
+def test_a_failed_download_leaves_nothing_behind(tmp_path):
+    def half_written(url, out_dir):
+        with open(f"{out_dir}/scifact.zip", "wb") as f:  # what beir's downloader leaves when it fails midway
+            f.write(b"PK\x03\x04 truncated")
+        raise ConnectionError("connection reset")
+
+    with pytest.raises(UserError, match=r"download failed: ConnectionError"):
+        resolve_dir("scifact", tmp_path / "new" / "data", downloader=half_written)
+    assert list(tmp_path.iterdir()) == []  # the folders it made are gone too
+
+    def works(url, out_dir):
+        (Path(out_dir) / "scifact" / "qrels").mkdir(parents=True)
+        (Path(out_dir) / "scifact.zip").write_bytes(b"zip")
+
+    assert resolve_dirs(["scifact"], tmp_path / "data", downloader=works) == {"scifact": tmp_path / "data" / "scifact"}
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["scifact"]  # no zip, no temporary folder
+
+
+def test_url_reachable_is_quick_and_goes_through_a_proxy():
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    try:
+        assert url_reachable(f"http://127.0.0.1:{port}/x", environ={})
+        assert url_reachable("https://unreachable.invalid/x", environ={"HTTPS_PROXY": f"http://127.0.0.1:{port}"})
+        assert not url_reachable("https://unreachable.invalid/x", environ={
+            "HTTPS_PROXY": f"127.0.0.1:{port}", "NO_PROXY": "localhost,.invalid"})
+    finally:
+        server.close()
+    assert not url_reachable(f"http://127.0.0.1:{port}/x", environ={}, timeout=0.5)
 
 
 class FakeIrDatasets:

@@ -10,7 +10,8 @@ import pytest
 import scipy.sparse as sp
 
 from splade_beir.encode.cache import (CorpusCache, InvalidChunk, cache_key, default_cache_dir,
-                                      digest_texts, make_cache)
+                                      make_cache)
+from splade_beir.data.corpus import digest_texts
 from splade_beir.encode.csr import check_csr
 from splade_beir.errors import UserError
 

@@ -1,6 +1,7 @@
 """splade_beir.encode.encoder: texts -> CSR, against the dense reference; checkpoints and options."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -129,3 +130,126 @@ def test_splade_tiny_fast_equals_reference(splade_tiny, msmarco_5k):
     fast = enc.encode_texts(texts, enc.doc, 32)
     ref = enc.encode_texts(texts, enc.doc, 32, reference=True)
     assert fast.nnz > 64 * 50 and abs(fast - ref).max() <= 1e-5
+
+
+# --- the BEIR model interface ---------------------------------------------------------------------------------
+
+
+def test_convert_to_tensor_and_show_progress_bar_as_beir_passes_them(tiny_encoder, capsys):
+    import torch
+
+    csr = tiny_encoder.encode_corpus(TEXTS)
+    dense = tiny_encoder.encode_corpus(TEXTS, batch_size=4, show_progress_bar=False, convert_to_tensor=True)
+    assert isinstance(dense, torch.Tensor) and dense.dtype == torch.float32 and dense.shape == csr.shape
+    assert np.array_equal(dense.numpy(), csr.toarray())
+    queries = tiny_encoder.encode_queries(TEXTS, batch_size=4, convert_to_tensor=False)
+    assert isinstance(queries, np.ndarray) and np.array_equal(queries, tiny_encoder.encode_queries(TEXTS).toarray())
+    capsys.readouterr()
+    tiny_encoder.encode_queries(TEXTS, show_progress_bar=True)  # the encoder's own setting is show_progress=False
+    assert "encoding queries" in capsys.readouterr().err  # beir's keyword wins for the call
+    tiny_encoder.encode_queries(TEXTS)
+    assert capsys.readouterr().err == ""
+
+
+def test_encode_query_is_one_dense_row(tiny_encoder):
+    row = tiny_encoder.encode_query("cat dog")
+    assert row.shape == (tiny_encoder.vocab_size,) and row.dtype == np.float32
+    assert np.array_equal(row, tiny_encoder.encode_queries(["cat dog"]).toarray()[0])
+
+
+@pytest.mark.parametrize("pooling", ["max", "sum"])
+def test_gpu_head_equals_the_cpu_head_on_the_cpu(tiny_mlm, pooling):
+    tiled = SpladeEncoder(str(tiny_mlm), pooling=pooling, show_progress=False)
+    segment = SpladeEncoder(str(tiny_mlm), pooling=pooling, head="segment", show_progress=False)
+    assert tiled.head == "tiled" and segment.head == "segment"  # the CPU's is chosen by device
+    a, b = tiled.encode_corpus(TEXTS * 3, batch_size=4), segment.encode_corpus(TEXTS * 3, batch_size=4)
+    assert a.nnz > 0 and abs(a - b).max() <= 1e-5
+    with pytest.raises(UserError, match="head must be one of"):
+        SpladeEncoder(str(tiny_mlm), head="dense")
+
+
+# --- numbers, threads, weights, offline ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["query_max_length", "doc_max_length"])
+@pytest.mark.parametrize("value", [0, -3, True, 2.5])
+def test_max_length_must_be_a_positive_integer(tiny_mlm, option, value):
+    with pytest.raises(UserError) as err:
+        SpladeEncoder(str(tiny_mlm), **{option: value})
+    assert f"{option} must be a positive number of tokens" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_max_length_is_capped_by_the_model_and_records_what_ran(tiny_mlm, tiny_encoder):
+    assert tiny_encoder.doc.max_positions == 64  # the fixture's max_position_embeddings
+    assert tiny_encoder.config["query_max_length"] == tiny_encoder.config["doc_max_length"] == 64  # default 256 capped
+    assert SpladeEncoder(str(tiny_mlm), doc_max_length=64, show_progress=False).config["doc_max_length"] == 64
+    with pytest.raises(UserError, match=r"^doc_max_length 65 is above what model .* takes \(64 tokens\)$"):
+        SpladeEncoder(str(tiny_mlm), doc_max_length=65)
+    with pytest.raises(UserError, match=r"^query_max_length 512 is above"):
+        SpladeEncoder(str(tiny_mlm), query_max_length=512)
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 1.5])
+def test_batch_size_must_be_positive(tiny_encoder, batch_size):
+    for call in (lambda: tiny_encoder.encode_queries(TEXTS, batch_size=batch_size),
+                 lambda: tiny_encoder.encode_corpus(TEXTS, batch_size=batch_size),
+                 lambda: tiny_encoder.encode_texts(TEXTS, tiny_encoder.doc, batch_size)):
+        with pytest.raises(UserError, match=r"^batch_size must be a positive integer"):
+            call()
+
+
+def test_threads_are_set_for_encoding(tiny_mlm):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        enc = SpladeEncoder(str(tiny_mlm), threads=1, show_progress=False)
+        assert enc.threads == 1
+        torch.set_num_threads(2)
+        enc.encode_queries(["cat"])
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(UserError, match="threads must be a positive integer"):
+        SpladeEncoder(str(tiny_mlm), threads=0)
+
+
+def test_pickled_weights_are_refused_in_one_line(tmp_path, tiny_mlm):
+    """A checkpoint whose only weights are a pickle torch will not load safely: one line, no advice to load it
+    unsafely (transformers' own error is a long traceback suggesting weights_only=False)."""
+    import argparse
+
+    import torch
+    from transformers import BertForMaskedLM
+
+    folder = tmp_path / "pickled"
+    model = BertForMaskedLM.from_pretrained(tiny_mlm)
+    model.config.save_pretrained(folder)
+    for f in tiny_mlm.iterdir():
+        if f.name.startswith(("vocab", "tokenizer", "special")):
+            (folder / f.name).write_bytes(f.read_bytes())
+    torch.save({**model.state_dict(), "args": argparse.Namespace(lr=1e-5)}, folder / "pytorch_model.bin")
+    with pytest.raises(UserError) as err:
+        SpladeEncoder(str(folder))
+    message = str(err.value)
+    assert "\n" not in message and "refused for safety" in message and "safetensors" in message
+    assert "argparse.Namespace" in message and "weights_only" not in message
+
+
+@pytest.mark.parametrize("env,why", [({"HF_HUB_OFFLINE": "1"}, "HF_HUB_OFFLINE is set.*unset HF_HUB_OFFLINE"),
+                                     ({}, "huggingface.co cannot be reached.*connect to the network")])
+def test_unreachable_hub_fails_at_once_in_one_line(monkeypatch, env, why):
+    import splade_beir.encode.checkpoint as checkpoint
+
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    asked = []
+    monkeypatch.setattr(checkpoint, "url_reachable", lambda url, environ: asked.append(url) or False)
+    with pytest.raises(UserError) as err:
+        SpladeEncoder("no-such-org/no-such-splade-model")
+    message = str(err.value)
+    assert "\n" not in message and "'no-such-org/no-such-splade-model'" in message and "local folder" in message
+    assert re.search(why, message)
+    assert asked == ([] if env else ["https://huggingface.co"])  # the offline variable needs no probe

@@ -111,6 +111,42 @@ def test_missing_dataset_offline(tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.parametrize("datasets, missing", [("all", 14), ("scifact,nfcorpus,demo", 2),
+                                               ("cqadupstack/tex,cqadupstack/unix,fiqa", 2)])
+def test_every_missing_dataset_is_named_at_once_before_any_download(tmp_path, capsys, datasets, missing):
+    code, _, err = cli(["--datasets", datasets, "--no-download", "--data-dir", str(tmp_path / "data"),
+                        "--output", str(tmp_path / "results")], capsys)
+    assert code == 2 and err.count("\n") == 1 and f"{missing} dataset(s) missing" in err
+    assert err.count(".zip)") == missing and "demo" not in err
+    assert not (tmp_path / "data").exists() and not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--top-k", "0"], "--top-k: expected a positive integer, got '0'"),
+    (["--top-k", "-5"], "--top-k: expected a positive integer"), (["--top-k", "1e3"], "got '1e3'"),
+    (["--batch-size", "0"], "--batch-size: expected a positive integer"),
+    (["--query-max-length", "0"], "--query-max-length: expected a positive integer"),
+    (["--doc-max-length", "-1"], "--doc-max-length: expected a positive integer"),
+    (["--threads", "0"], "--threads: expected a positive integer"),
+    (["--cache-chunk-size", "0"], "--cache-chunk-size: expected a positive integer"),
+    (["--relevance-level", "0"], "--relevance-level: expected a positive integer"),
+    (["--name", "ensembles"], "'ensembles' is reserved"), (["--name", "tables"], "'tables' is reserved"),
+    (["--name", "a b"], "'a b' contains whitespace"), (["--name", "../up"], "results name"),
+])
+def test_every_number_and_name_is_checked_at_the_cli(tmp_path, capsys, args, message):
+    code, out, err = cli(["--datasets", "demo", "--output", str(tmp_path / "results"), "-q", *args], capsys)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and message in err and not out
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_max_length_above_the_models_limit_is_one_line(tmp_path, capsys, splade_tiny):
+    code, _, err = cli(["--datasets", "demo", "--output", str(tmp_path / "results"), "-q",
+                        "--doc-max-length", "100000"], capsys)
+    assert code == 2 and err.strip().endswith("doc_max_length 100000 is above what model 'splade-tiny' takes "
+                                              "(512 tokens)")
+    assert not list((tmp_path / "results").rglob("*.json"))
+
+
 def test_malformed_corpus_line(tiny_mlm, small_beir, tmp_path, capsys):
     with open(small_beir / "corpus.jsonl", "a") as f:
         f.write('{"_id": "d9", "text": \n')

@@ -3,6 +3,9 @@
 import errno
 import json
 import os
+import re
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +156,35 @@ def test_unreadable_results_are_one_line_errors(tmp_path):
         ResultStore(tmp_path).read("tiny", "bad")
     with pytest.raises(UserError, match="absent.json: results file missing"):
         read_result(tmp_path / "tiny" / "absent.json")
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def committed(folder: str) -> list[Path]:
+    """The files of ``folder`` that git tracks (results/ is git-ignored: only what was added with -f)."""
+    try:
+        out = subprocess.run(["git", "ls-files", "-z", folder], cwd=REPO, capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout")
+    return [REPO / p for p in out.decode().split("\0") if p]
+
+
+def test_the_committed_results_are_whole_pairs_that_name_no_machine_path():
+    files = committed("results")
+    results = [p for p in files if p.suffix == ".json" and p.relative_to(REPO / "results").parts[0] != "tables"]
+    assert len(results) >= 10
+    store = ResultStore(REPO / "results")
+    for path in results:
+        parts = path.relative_to(REPO / "results").with_suffix("").parts
+        ensemble = parts[0] == "ensembles"
+        name, dataset = parts[1 if ensemble else 0], "/".join(parts[2 if ensemble else 1:])
+        found = store.read(name, dataset, ensemble)
+        assert found is not None, path
+        if found.run_file:
+            assert len(store.read_run(name, dataset, ensemble)) > 0, path  # the digest matches its run file
+    for path in files:
+        if path.suffix in (".json", ".html", ".csv", ".tex"):
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r'":\s*"(/|[A-Za-z]:\\)', text), path  # no string value is an absolute path
+            assert str(REPO) not in text and str(Path.home()) not in text, path

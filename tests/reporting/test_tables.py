@@ -115,8 +115,9 @@ def test_cli_writes_markdown_and_csv_and_updates_a_readme(tmp_path, capsys):
                       "<!-- splade-beir:table seed -->\n<!-- /splade-beir:table -->\n")
     assert run_cli(main, ["--config", str(path), "--update-readme", str(readme), "--no-plot"]) == 0
     folder = out / "tables" / "t"
-    assert sorted(p.name for p in folder.iterdir()) == ["flops.csv", "flops.md", "ndcg.csv", "ndcg.md", "seed.csv",
-                                                        "seed.md"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "flops.csv", "flops.md", "flops.tex", "ndcg.csv", "ndcg.md", "ndcg.tex", "ndcg_transposed.tex", "seed.csv",
+        "seed.md", "seed.tex"]
     ndcg_md = (folder / "ndcg.md").read_text()
     assert cells(ndcg_md, "A")[-1] == "65.5" and cells(ndcg_md, "B")[-1] == "-"
     assert ndcg_md.strip() in readme.read_text() and "old" not in readme.read_text()

@@ -18,9 +18,12 @@ def test_cli_shards_then_a_plain_run_encodes_nothing(tiny_mlm, tmp_path, capsys,
     assert not (tmp_path / "sharded").exists()  # --shard evaluates nothing
     assert run_cli(main, sharded + ["--shard", "0/2"]) == 0
     assert "all shards are cached" in capsys.readouterr().out
+    chunk = sharded.index("--cache-chunk-size")
+    final = sharded[:chunk] + sharded[chunk + 2:]  # the final run does not repeat the shards' chunk size
     with caplog.at_level("INFO"):
-        assert run_cli(main, sharded) == 0
+        assert run_cli(main, final) == 0
     assert "corpus cache hit" in caplog.text and "already encoded, resuming" not in caplog.text
+    assert "(45 documents, nothing to encode)" in caplog.text  # the shards' entry, at their 10 per chunk
 
     single = common + ["--cache-dir", str(tmp_path / "cache-single"), "--output", str(tmp_path / "single")]
     assert run_cli(main, single) == 0

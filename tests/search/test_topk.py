@@ -1,10 +1,11 @@
-"""splade_beir.search.topk: exact top-k against brute force, ties, chunking, threads."""
+"""Exact top-k against brute force: ties, block boundaries, threads (the kernel), and topk_row (BM25's)."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from splade_beir.search.topk import ExactSearch, topk, topk_row
+from splade_beir.search.kernel import BLOCK, topk
+from splade_beir.search.topk import ExactSearch, topk_row
 
 
 def random_csr(rng, n_rows, n_cols, density, dyadic=True, dtype=np.float32):
@@ -27,12 +28,12 @@ def brute_force(Q, D, k):
     return idx, sc
 
 
-@pytest.mark.parametrize("query_chunk,doc_chunk,threads", [(64, 131_072, None), (3, 7, 1), (5, 40, 3)])
-def test_topk_matches_brute_force_with_ties_and_chunk_boundaries(query_chunk, doc_chunk, threads):
+@pytest.mark.parametrize("n_docs,threads", [(301, None), (BLOCK + 301, 1), (2 * BLOCK + 5, 3)])
+def test_topk_matches_brute_force_with_ties_and_block_boundaries(n_docs, threads):
     rng = np.random.default_rng(0)
-    Q, D = random_csr(rng, 23, 12, 0.3), random_csr(rng, 301, 12, 0.2)  # few distinct scores: many ties
-    for k in (1, 7, 50, 400):  # 400 > number of documents: padded rows
-        got = topk(Q, D, k, query_chunk=query_chunk, doc_chunk=doc_chunk, threads=threads)
+    Q, D = random_csr(rng, 23, 12, 0.3), random_csr(rng, n_docs, 12, 0.2)  # few distinct scores: many ties
+    for k in (1, 7, 50, n_docs + 99):  # more than the documents: padded rows
+        got = topk(Q, D, k, threads=threads)
         want = brute_force(Q, D, k)
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])
@@ -43,9 +44,12 @@ def test_topk_cut_through_a_tie_keeps_lowest_indices_across_blocks():
     D = sp.csr_matrix(np.array([[1.0], [2.0], [1.0], [1.0], [3.0], [1.0], [0.0], [1.0]], dtype=np.float32))
     Q = sp.csr_matrix(np.array([[1.0]], dtype=np.float32))
     # scores 1,2,1,1,3,1,0,1: the top 4 are doc 4 (3), doc 1 (2), then two of the six docs tied at 1
-    for doc_chunk in (1, 2, 3, 100):
-        idx, sc = topk(Q, D, 4, doc_chunk=doc_chunk)
+    for threads in (1, 2):
+        idx, sc = topk(Q, D, 4, threads=threads)
         assert idx.tolist() == [[4, 1, 0, 2]] and sc.tolist() == [[3.0, 2.0, 1.0, 1.0]]
+    big = sp.vstack([sp.csr_matrix((BLOCK + 3, 1), dtype=np.float32), D]).tocsr()  # the tie across blocks
+    idx, sc = topk(Q, sp.vstack([D, big]).tocsr(), 6, threads=2)
+    assert idx.tolist() == [[4, BLOCK + 15, 1, BLOCK + 12, 0, 2]] and sc.tolist() == [[3.0, 3.0, 2.0, 2.0, 1.0, 1.0]]
 
 
 def test_topk_empty_queries_and_k_larger_than_matches():
@@ -63,7 +67,7 @@ def test_topk_scores_bit_identical_to_scipy_product():
     rng = np.random.default_rng(1)
     Q, D = random_csr(rng, 40, 300, 0.06, dyadic=False), random_csr(rng, 2000, 300, 0.04, dyadic=False)
     dense = (Q @ D.T).toarray()
-    idx, sc = topk(Q, D, 25, query_chunk=7, doc_chunk=300, threads=2)
+    idx, sc = topk(Q, D, 25, threads=2)
     for q in range(Q.shape[0]):
         hits = np.flatnonzero(dense[q] > 0)
         hits = hits[np.lexsort((hits, -dense[q, hits]))][:25]
@@ -76,7 +80,7 @@ def test_topk_float64_inputs_and_thread_counts_agree():
     Q, D = random_csr(rng, 9, 20, 0.3, dtype=np.float64), random_csr(rng, 150, 20, 0.2)
     want = brute_force(Q, D, 10)
     for threads in (1, 2, 4):
-        got = topk(Q, D, 10, doc_chunk=16, query_chunk=2, threads=threads)
+        got = topk(Q, D, 10, threads=threads)
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])
 
