@@ -75,6 +75,8 @@ def expand_names(spec: str) -> list[str]:
                 f"unknown dataset {item!r}: not a local folder, nor one of: demo, all, "
                 + ", ".join(ALL + IN_DOMAIN)
             )
+    if not names:
+        raise UserError(f"no dataset named in {spec!r}: give names, a comma list, all, or local folders")
     return list(dict.fromkeys(names))
 
 

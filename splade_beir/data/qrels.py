@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..errors import UserError
@@ -14,6 +15,8 @@ from ..textio import iter_lines
 from .records import check_id
 
 GRADE_RANGE = (-2**31, 2**31 - 1)  # pytrec_eval keeps grades in 32-bit integers
+INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII only: Python's int() would also take "١" or "1_0"
+NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(inf|nan)", re.IGNORECASE)
 
 
 class Qrels(dict):
@@ -34,7 +37,7 @@ class Qrels(dict):
     def read_tsv(cls, path: str | Path) -> "Qrels":
         """Read ``query-id  corpus-id  score`` lines (tab-separated; TREC's 4-field ``qid 0 docid rel`` too).
 
-        A header line is recognised by its non-integer score, so a header-less file loses no judgement
+        A header line is recognised by a score that is not a number, so a header-less file loses no judgement
         (beir's loader always drops the first line); a UTF-8 byte-order mark is dropped. A pair judged twice
         with different grades keeps the last grade, with a warning naming both lines.
         """
@@ -50,12 +53,12 @@ class Qrels(dict):
                 raise UserError(f"{path}:{lineno}: expected 3 tab-separated fields "
                                 f"(query-id, corpus-id, score), found {len(fields)}")
             qid, did, score = (s.strip() for s in fields)
-            try:
-                grade = int(score)
-            except ValueError:
-                if lineno == 1:
-                    continue  # the header
-                raise UserError(f"{path}:{lineno}: score {score!r} is not an integer") from None
+            if not INTEGER.fullmatch(score):
+                if lineno == 1 and not NUMBER.fullmatch(score) and not any(c.isdigit() for c in score):
+                    continue  # the header: a score with no number in it, such as "score"
+                raise UserError(f"{path}:{lineno}: score {score!r} is not an integer (grades are whole numbers "
+                                "written with the digits 0-9)")
+            grade = int(score)
             if not GRADE_RANGE[0] <= grade <= GRADE_RANGE[1]:
                 raise UserError(f"{path}:{lineno}: score {grade} is outside the 32-bit range of grades "
                                 f"({GRADE_RANGE[0]} to {GRADE_RANGE[1]})")

@@ -54,6 +54,8 @@ def load_tower(checkpoint: str, max_length: int, device: torch.device, dtype: to
     local = Path(path).expanduser().is_dir()
     if checkpoint.startswith((".", "/", "~")) and not local:
         raise UserError(f"model folder {checkpoint} does not exist")
+    if local and not (Path(path).expanduser() / "config.json").is_file():
+        raise UserError(f"model folder {checkpoint} has no config.json: it is not a Hugging Face checkpoint folder")
     offline = None if local else offline_reason(os.environ)
     options = dict(trust_remote_code=trust_remote_code, local_files_only=local or offline is not None)
     try:

@@ -24,6 +24,7 @@ from ..progress import progress_bar
 from ..threads import resolve_threads
 from .checkpoint import Tower, load_tower, tower_digest
 from .csr import to_csr
+from .device import resolve_device
 from .pooling import HEADS, POOLINGS, head_for, pool_head, pool_reference
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class SpladeEncoder:
             raise UserError(f"head must be one of {HEADS}, got {head!r}")
         self.threads = resolve_threads(threads)
         self._set_threads = threads is not None
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = resolve_device(device)
         dtype = dtype or ("bfloat16" if self.device.type == "cuda" else "float32")
         if dtype not in DTYPES:
             raise UserError(f"dtype must be one of {tuple(DTYPES)}, got {dtype!r}")

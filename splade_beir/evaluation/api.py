@@ -56,6 +56,8 @@ def evaluate(model: str | Retriever | None, datasets: list[str] | str = "demo", 
     if problem := name_problem(name, output):
         raise UserError(f"results name {problem}; choose another with --name")
     names = expand_names(datasets) if isinstance(datasets, str) else list(datasets)
+    if not names:
+        raise UserError("no dataset to evaluate")
     parts = {n: cqadupstack_parts(n) for n in names}
     folders = resolve_dirs([p for ps in parts.values() for p in ps], data_dir, download=download)
     check_writable(output)

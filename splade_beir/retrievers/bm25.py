@@ -102,8 +102,11 @@ class BM25Retriever(Retriever):
 
     def index(self, texts: list[str]):
         """A bm25s index of ``texts`` (row ``i`` of the index is ``texts[i]``)."""
+        tokenized = self.tokenize(texts, return_ids=True)
+        if not tokenized.vocab:  # every text empty or stop words only: bm25s cannot index it, no score > 0
+            return EmptyIndex(len(texts))
         index = self.bm25s.BM25(k1=self.k1, b=self.b, method=self.method)
-        index.index(self.tokenize(texts, return_ids=True), show_progress=False)
+        index.index(tokenized, show_progress=False)
         return index
 
     def scores(self, index, query_tokens: list[str]) -> np.ndarray:
@@ -130,6 +133,14 @@ class BM25Retriever(Retriever):
                 indices[row, :hits.size], scores[row, :hits.size] = hits, doc_scores[hits]
                 bar.update(1)
         return indices, scores
+
+
+class EmptyIndex:
+    """The index of texts without a single token: it knows no term, so every query scores 0 everywhere."""
+
+    def __init__(self, n_docs: int):
+        self.vocab_dict: dict[str, int] = {}
+        self.scores = {"num_docs": n_docs}
 
 
 def build(model: str = "bm25", show_progress: bool = True, threads: int | None = None, **options) -> BM25Retriever:

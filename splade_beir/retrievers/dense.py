@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from ..data.loader import Dataset, document_text
+from ..encode.device import resolve_device
 from ..encode.embedded import resolve_checkpoint
 from ..errors import UserError
 from ..lazy import optional_import
@@ -99,7 +100,7 @@ class DenseRetriever(Retriever):
         dtype = dtype or "float32"
         if dtype not in DTYPES:
             raise UserError(f"dtype must be one of {tuple(DTYPES)}, got {dtype!r}")
-        path = resolve_checkpoint(model)
+        path, device = resolve_checkpoint(model), str(resolve_device(device))
         try:
             # A local folder (an embedded model too) never touches the network.
             self.model = SentenceTransformer(path, device=device, trust_remote_code=trust_remote_code,

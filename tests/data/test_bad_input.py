@@ -95,6 +95,24 @@ def test_grades_outside_32_bits_are_refused(tmp_path, grade):
     refused(tmp_path, rf"test\.tsv:2: score {int(grade)} is outside the 32-bit range", qrels=f"q1\td1\t1\nq2\td2\t{grade}\n".encode())
 
 
+@pytest.mark.parametrize("grade", ["1.5", "1.0", "2e0", "-0.5", ".5", "\u0661", "1_0", "inf", "nan", "one"])
+@pytest.mark.parametrize("line", [1, 2])
+def test_grades_that_are_not_whole_numbers_are_refused_even_on_the_first_line(tmp_path, grade, line):
+    """A first line whose score is a number is a judgement, not a header: "1.5" there was once dropped silently.
+    Python's int() takes Arabic-Indic digits and underscores; trec_eval and beir do not."""
+    lines = ["q1\td1\t1", "q2\td2\t1"]
+    lines[line - 1] = lines[line - 1][:-1] + grade
+    if line == 1 and grade == "one":  # no number at all: the header
+        assert load_folder(folder(tmp_path, qrels="\n".join(lines).encode())).qrels == {"q2": {"d2": 1}}
+        return
+    refused(tmp_path, rf"test\.tsv:{line}: score '{grade}' is not an integer", qrels="\n".join(lines).encode())
+
+
+def test_signed_grades_are_kept(tmp_path):
+    ds = load_folder(folder(tmp_path, qrels=b"q1\td1\t+2\nq2\td2\t-1\n"))
+    assert ds.qrels == {"q1": {"d1": 2}, "q2": {"d2": -1}}
+
+
 def test_grades_at_the_32_bit_limits_are_kept(tmp_path):
     ds = load_folder(folder(tmp_path, qrels=b"q1\td1\t2147483647\nq2\td2\t-2147483648\n"))
     assert ds.qrels == {"q1": {"d1": 2147483647}, "q2": {"d2": -2147483648}}

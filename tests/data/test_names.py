@@ -31,3 +31,9 @@ def test_in_domain_names_and_relevance_levels():
     assert relevance_level("/some/where/msmarco-5k", {"other": 2}) == 1
     with pytest.raises(UserError, match="relevance level of scifact: expected a positive integer, got 0"):
         relevance_level("scifact", 0)
+
+
+@pytest.mark.parametrize("spec", ["", ",", " , ,", "  "])
+def test_a_spec_that_names_no_dataset_is_an_error(spec):
+    with pytest.raises(UserError, match="no dataset named"):
+        expand_names(spec)

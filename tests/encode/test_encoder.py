@@ -103,8 +103,13 @@ def test_bad_model_and_options(tmp_path, tiny_mlm):
     with pytest.raises(UserError, match="model folder .*nope does not exist"):
         SpladeEncoder(str(tmp_path / "nope"))
     (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="model folder .*empty has no config.json"):
+        SpladeEncoder(str(tmp_path / "empty"))
+    (tmp_path / "empty" / "config.json").write_text("{}")
     with pytest.raises(UserError, match="cannot load model .*empty.* as a masked-LM checkpoint"):
         SpladeEncoder(str(tmp_path / "empty"))
+    with pytest.raises(UserError, match="device 'tpu' is not one torch knows"):
+        SpladeEncoder(str(tiny_mlm), device="tpu")
     with pytest.raises(UserError, match="pooling"):
         SpladeEncoder(str(tiny_mlm), pooling="mean")
     with pytest.raises(UserError, match="dtype"):

@@ -102,6 +102,13 @@ def test_top_k_ties_and_own_id(bm25s):
     assert list(run["q1"]) == ["a", "b"]
 
 
+@pytest.mark.parametrize("docs", [{"a": "", "b": "  "}, {"a": "the of and", "b": "a an"}, {"a": "x y z"}])
+def test_a_corpus_without_a_single_token_retrieves_nothing(bm25s, docs):
+    """bm25s cannot index it (a traceback once); no query term can match, so the run is empty."""
+    run = make_retriever("bm25", show_progress=False).retrieve(dataset(docs, {"q1": "cat", "q2": ""}), top_k=5).run
+    assert all(not hits for hits in run.values())
+
+
 def test_retrieval_has_no_flops(bm25s):
     retrieval = make_retriever("bm25", show_progress=False).retrieve(dataset(), top_k=5)
     assert retrieval.stats == {"flops": None, "nnz_query": None, "nnz_doc": None}
