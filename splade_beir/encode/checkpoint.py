@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -59,8 +60,9 @@ def load_tower(checkpoint: str, max_length: int, device: torch.device, dtype: to
     offline = None if local else offline_reason(os.environ)
     options = dict(trust_remote_code=trust_remote_code, local_files_only=local or offline is not None)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path, **options)
-        model, info = AutoModelForMaskedLM.from_pretrained(path, output_loading_info=True, **options)
+        with _no_loading_bar():
+            tokenizer = AutoTokenizer.from_pretrained(path, **options)
+            model, info = AutoModelForMaskedLM.from_pretrained(path, output_loading_info=True, **options)
     except pickle.UnpicklingError as exc:
         refused = re.search(r"GLOBAL (\S+)", str(exc))
         raise UserError(f"model {checkpoint!r}: its pickled weights (pytorch_model.bin) were refused for safety"
@@ -91,6 +93,20 @@ def load_tower(checkpoint: str, max_length: int, device: torch.device, dtype: to
     setattr(model.get_submodule(parent_name) if parent_name else model, attr, torch.nn.Identity())
     model.to(device).eval()
     return Tower(model, tokenizer, weight, bias, max_length, position_limit(model, tokenizer))
+
+
+@contextlib.contextmanager
+def _no_loading_bar():
+    """transformers' "Loading weights" bar off while a tower loads (the encoder reports its own progress)."""
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
 
 
 def position_limit(model: torch.nn.Module, tokenizer) -> int | None:
