@@ -29,8 +29,8 @@ import scipy.sparse as sp
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from memory import memory_kb, reset_peak  # noqa: E402
-from synthetic import DOC_SHAPE, VOCAB, sparse_rows  # noqa: E402  (benchmarks/synthetic.py)
+from memory import csr_bytes, memory_kb, reset_peak  # noqa: E402  (benchmarks/memory.py)
+from synthetic import VOCAB, document_rows  # noqa: E402  (benchmarks/synthetic.py)
 
 CHUNK = 10_000
 MB = 2 ** 20
@@ -46,10 +46,8 @@ def entry_for(root: Path, n_docs: int):
 
 def prepare(root: Path, n_docs: int) -> None:
     entry = entry_for(root, n_docs)
-    term_of_rank = np.random.default_rng(0).permutation(VOCAB)
     for chunk in entry.missing():
-        a, b = entry.rows(chunk)
-        entry.write(chunk, sparse_rows(np.random.default_rng([1, a]), b - a, term_of_rank, **DOC_SHAPE))
+        entry.write(chunk, document_rows(*entry.rows(chunk)))
 
 
 def measure(root: Path, n_docs: int, method: str) -> dict:
@@ -65,7 +63,7 @@ def measure(root: Path, n_docs: int, method: str) -> dict:
         D = D.astype(np.float32, copy=False)
     seconds = time.perf_counter() - t0
     peak = (memory_kb()["VmHWM"] - start) * 1024
-    size = D.data.nbytes + D.indices.nbytes + D.indptr.nbytes
+    size = csr_bytes(D)
     return {"method": method, "seconds": seconds, "matrix_mb": size / MB, "peak_growth_mb": peak / MB,
             "peak_over_matrix": peak / size, "nnz": int(D.nnz)}
 

@@ -15,8 +15,8 @@ head's bias is set so that a passage has about as many non-zeros as SPLADE gives
 Methods (``--methods``):
 
 - ``splade_beir``: ``SpladeEncoder(model).encode_corpus(texts)`` in float32, CSR out; ``-bf16``: bfloat16;
-  ``-tiled`` / ``-blocked`` / ``-segment``: that head path (default: ``head_for(device, threads)``: tiled on
-  one CPU thread, blocked on several, segment on a GPU); ``@N``: N torch
+  ``-tiled`` / ``-segment``: that head path (default: ``head_for(device)``: tiled on a CPU, segment on a
+  GPU); ``@N``: N torch
   threads instead of ``--threads``, ``@auto``: the default policy's (``splade_beir.threads``).
 - ``sentence-transformers``: ``SparseEncoder(modules=[Transformer(path, transformer_task="fill-mask"),
   SpladePooling("max")]).encode_document``; ``-bf16``: the model in bfloat16.
@@ -96,7 +96,7 @@ def build(method: str, path: str, max_length: int, device: str):
     if method.startswith("splade_beir"):
         from splade_beir import SpladeEncoder
 
-        head = next((h for h in ("tiled", "blocked", "segment") if h in method), None)
+        head = next((h for h in ("tiled", "segment") if h in method), None)
         threads = method.partition("@")[2] or str(torch.get_num_threads())  # @auto: splade_beir.threads decides
         enc = SpladeEncoder(path, doc_max_length=max_length, show_progress=False, device=device, head=head,
                             dtype="bfloat16" if "bf16" in method else "float32",

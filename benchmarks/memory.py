@@ -1,4 +1,4 @@
-"""Resident-memory readings shared by the benchmark scripts (Linux /proc)."""
+"""Memory readings shared by the benchmark scripts: the resident set (Linux /proc), a CSR matrix's size."""
 
 from __future__ import annotations
 
@@ -22,3 +22,8 @@ def reset_peak() -> bool:
         return True
     except OSError:
         return False
+
+
+def csr_bytes(M) -> int:
+    """The bytes of a scipy CSR matrix's three arrays (data, indices, indptr)."""
+    return int(M.data.nbytes + M.indices.nbytes + M.indptr.nbytes)

@@ -34,7 +34,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from synthetic import DOC_SHAPE, QUERY_SHAPE, VOCAB, sparse_rows  # noqa: E402  (benchmarks/synthetic.py)
+from memory import csr_bytes  # noqa: E402  (benchmarks/memory.py)
+from synthetic import QUERY_SHAPE, VOCAB, document_rows, sparse_rows, term_permutation  # noqa: E402
 
 WORDS = ("the of and to in a is that for it as was with be by on not he this are or his from at which but have an "
          "they you were her she there been one all we their has would when if so what up out more who about can "
@@ -87,17 +88,16 @@ def fill_cache(data: Path, model: Path, cache: Path) -> dict:
 
     retriever = build(str(model), show_progress=False, cache=CorpusCache(cache))
     dataset = load_folder(data)
-    term_of_rank = np.random.default_rng(0).permutation(VOCAB)
     with retriever.corpus_entry(dataset) as entry:
         for chunk in entry.missing():
-            a, b = entry.rows(chunk)
-            entry.write(chunk, sparse_rows(np.random.default_rng([1, a]), b - a, term_of_rank, **DOC_SHAPE))
+            entry.write(chunk, document_rows(*entry.rows(chunk)))
         matrix = entry.assemble()
         queries = [dataset.queries[q] for q in dataset.queries]
         query_entry = retriever.queries_entry(queries, dataset.name)
         if query_entry.missing():
-            query_entry.write(0, sparse_rows(np.random.default_rng(2), len(queries), term_of_rank, **QUERY_SHAPE))
-        return {"d_mb": (matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes) / MB,
+            query_entry.write(0, sparse_rows(np.random.default_rng(2), len(queries), term_permutation(),
+                                             **QUERY_SHAPE))
+        return {"d_mb": csr_bytes(matrix) / MB,
                 "nnz": int(matrix.nnz), "ids_offsets_mb": dataset.corpus.nbytes / MB, "key": entry.key}
 
 

@@ -66,7 +66,7 @@ import scipy.sparse as sp
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from memory import memory_kb, reset_peak  # noqa: E402  (benchmarks/memory.py)
+from memory import csr_bytes, memory_kb, reset_peak  # noqa: E402  (benchmarks/memory.py)
 from synthetic import idf_weighted, synthetic_splade  # noqa: E402  (benchmarks/synthetic.py)
 
 from splade_beir.atomic import atomic_write_text  # noqa: E402
@@ -79,10 +79,6 @@ SINGLE_THREADED = ("scipy", "scipy-literal", "beir")  # no thread count to give
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
 REFERENCE = "splade_beir"
 RESULTS = HERE / "results"
-
-
-def csr_bytes(M: sp.csr_matrix) -> int:
-    return int(M.data.nbytes + M.indices.nbytes + M.indptr.nbytes)
 
 
 def postings_per_query(Q: sp.csr_matrix, D: sp.csr_matrix) -> np.ndarray:

@@ -19,6 +19,8 @@ Imports only numpy and scipy: ``tests/conftest.py`` loads this file by path.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -71,6 +73,19 @@ def synthetic_splade(n_docs: int, n_queries: int, seed: int = 0,
     Q = sparse_rows(rng, n_queries, term_of_rank, **QUERY_SHAPE)
     D = sparse_rows(np.random.default_rng([seed, n_docs]), n_docs, term_of_rank, **DOC_SHAPE)
     return Q, D
+
+
+@functools.lru_cache(maxsize=None)
+def term_permutation() -> np.ndarray:
+    """The fixed rank -> term map (seed 0) of :func:`document_rows` and of the memory benchmarks' queries."""
+    return np.random.default_rng(0).permutation(VOCAB)
+
+
+def document_rows(start: int, stop: int) -> sp.csr_matrix:
+    """``stop - start`` SPLADE-shaped document rows (:data:`DOC_SHAPE`) over :func:`term_permutation`,
+    drawn with the seed ``[1, start]`` (the same on every call): the memory benchmarks' stand-in for the
+    vectors of the documents ``start .. stop - 1`` of a cache chunk or an encoded batch."""
+    return sparse_rows(np.random.default_rng([1, start]), stop - start, term_permutation(), **DOC_SHAPE)
 
 
 def idf_weighted(Q: sp.csr_matrix, D: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:

@@ -35,12 +35,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from memory import memory_kb, reset_peak  # noqa: E402  (benchmarks/memory.py)
-from synthetic import DOC_SHAPE, VOCAB, sparse_rows  # noqa: E402  (benchmarks/synthetic.py)
+from memory import csr_bytes, memory_kb, reset_peak  # noqa: E402  (benchmarks/memory.py)
+from synthetic import VOCAB, document_rows  # noqa: E402  (benchmarks/synthetic.py)
 
 SHARED_MSMARCO = HERE.parent.parent / "shared" / "data" / "msmarco-5k"
 RESULTS = HERE / "results"
@@ -57,8 +55,6 @@ def synthetic_spec():
     from splade_beir.encode.encoder import SpladeEncoder
     from splade_beir.scale.plan import EncoderSpec
 
-    term_of_rank = np.random.default_rng(0).permutation(VOCAB)
-
     class SyntheticEncoder(SpladeEncoder):
         """``SpladeEncoder.encode_texts`` as it is, around a stand-in for the model: the pooled block of a
         batch holds SPLADE-shaped rows, seeded by the row number each text starts with."""
@@ -74,7 +70,7 @@ def synthetic_spec():
 
         def _encode_batch(self, batch, tower, reference=False):
             first = int(batch[0].split(" ", 1)[0])
-            rows = sparse_rows(np.random.default_rng([1, first]), len(batch), term_of_rank, **DOC_SHAPE)
+            rows = document_rows(first, first + len(batch))
             return torch.from_numpy(rows.toarray())  # the dense pooled block, as the model's
 
     class SyntheticSpec(EncoderSpec):
@@ -110,7 +106,7 @@ def step_chunks(root: Path, chunk_size: int, chunks: int) -> dict:
     seconds = time.perf_counter() - t0
     peak = memory_kb()["VmHWM"] - before
     matrix = entry.read(0)
-    chunk_mb = (matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes) / MB
+    chunk_mb = csr_bytes(matrix) / MB
     return {"chunk_size": chunk_size, "chunks": chunks, "peak_mb": peak / 1024, "chunk_csr_mb": chunk_mb,
             "nnz_per_doc": matrix.nnz / matrix.shape[0], "seconds": seconds, "peak_exact": exact}
 

@@ -88,8 +88,8 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", compress: bool | int =
 @contextlib.contextmanager
 def write_to(tmp: Path, mode: str = "w", compress: bool | int = False) -> Iterator[IO]:
     """Write ``tmp`` (text or binary, optionally gzipped) and fsync it."""
-    with open(tmp, "wb" if compress or "b" in mode else mode, **({} if compress or "b" in mode
-                                                               else {"encoding": "utf-8"})) as raw:
+    binary = bool(compress) or "b" in mode
+    with open(tmp, "wb" if binary else mode, encoding=None if binary else "utf-8") as raw:
         if compress:
             level = 9 if compress is True else int(compress)
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="", compresslevel=level) as gz:

@@ -37,6 +37,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def quiet_transformers() -> None:
+    """No model-loading progress bars or notices from transformers (commands and worker processes show
+    their own progress)."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
     """Run ``main``; a :class:`UserError` prints ``error: ...`` on stderr and returns its exit code."""
     logging.basicConfig(level=os.environ.get("SPLADE_BEIR_LOG", "INFO"), format="%(message)s")
@@ -46,10 +57,7 @@ def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = No
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     if "transformers" in sys.modules:  # imported already (a notebook, a test): the variables came too late
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
+        quiet_transformers()
     try:
         return main(argv)
     except UserError as exc:

@@ -11,7 +11,7 @@ from .cli import Parser, run_cli
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m splade_beir.ensemble",
-                                description="Fuse the runs of a config's ensembles and evaluate them.")
+               description="Fuse the runs of a config's ensembles and evaluate them.")
     p.add_argument("--config", required=True, help="an eval config (eval_configs/NAME.yaml)")
     p.add_argument("--output", help="results root (default: the config's)")
     p.add_argument("--redo", action="store_true", help="rebuild ensembles that are already up to date")

@@ -14,17 +14,15 @@ from .retrievers.registry import KINDS
 
 __all__ = ["evaluate", "evaluate_config", "main"]
 
-SUMMARY = ("nDCG@10", "R@100", "R@1000", "RR@10")
-
 
 def summary_table(results: dict[str, Result]) -> str:
     """A Markdown table: one row per dataset, the main measures, FLOPS and mean non-zeros, and a note on
     what FLOPS means."""
     from tabulate import tabulate
 
-    from .evaluation.measures import Measure
+    from .evaluation.measures import DEFAULT
 
-    measures = [Measure.parse(m) for m in SUMMARY]
+    measures = list(DEFAULT)
     headers = ["dataset"]
     for m in measures:  # the relevance level in the header where a result has one (R(rel=2)@1k)
         found = next((f[0] for r in results.values() if (f := r.find(m))), m)
@@ -44,7 +42,7 @@ def summary_table(results: dict[str, Result]) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m splade_beir.evaluate",
-                                description="Evaluate a retriever zero-shot on BEIR datasets.")
+               description="Evaluate a retriever zero-shot on BEIR datasets.")
     p.add_argument("--model", help="checkpoint: local folder, hub id, or embedded name; 'bm25' for "
                    "BM25 (default: splade-tiny; bm25 / all-MiniLM-L6-v2 for --kind bm25 / dense)")
     p.add_argument("--kind", choices=tuple(KINDS), help="model kind (default: bm25 for --model bm25, dense for "

@@ -63,16 +63,15 @@ def encoder_for(args, result=None):
     return SpladeEncoder(model, show_progress=False, **options)
 
 
-def vectors_for(args, dataset):
-    """``(result path, result, ResultVectors)`` of ``--result``, else of the first SPLADE result found under
-    ``--output`` (of ``--model`` when given); ``(path, result, None)`` when there are none."""
+def vectors_for(args, dataset, result=None):
+    """``(result path, result, ResultVectors)`` of ``--result`` (``result``: it, as read), else of the first
+    SPLADE result found under ``--output`` (of ``--model`` when given); ``(path, result, None)`` when there
+    are none."""
     from .encode.cache import CorpusCache
-    from .evaluation.store import read_result
     from .reporting.vectors import NoVectors, find_vectors, open_vectors
 
     cache = CorpusCache(args.cache_dir)
-    if args.result:
-        result = read_result(args.result)
+    if result is not None:
         try:
             return Path(args.result), result, open_vectors(result, dataset, cache, args.result)
         except NoVectors as exc:
@@ -115,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = row_numbers(dataset.doc_ids, [doc_id]) if doc_id is not None else {}
     if doc_id is not None and doc_id not in rows:
         raise UserError(f"document {doc_id!r} is not in {dataset.path}")
-    path, result, vectors = vectors_for(args, dataset)
+    path, result, vectors = vectors_for(args, dataset, recorded)
     query_text = dataset.queries[qid] if qid else ""
     doc = next(d for _, d in dataset.corpus.records(rows[doc_id], rows[doc_id] + 1)) if doc_id else None
     if vectors is not None:

@@ -15,6 +15,7 @@ splade_beir.errors.UserError: the plot needs the [plot] extra: pip install 'spla
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 from .errors import UserError
@@ -31,8 +32,6 @@ def optional_import(module: str, extra: str, purpose: str | None = None) -> Modu
 
 def is_installed(module: str) -> bool:
     """Whether ``module`` can be imported (without importing it)."""
-    import importlib.util
-
     try:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):

@@ -17,8 +17,8 @@ from .reporting.significance import paired_scores, paired_t_test
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m splade_beir.significance",
-                                description="Paired two-sided t-test of two result files of the same dataset, "
-                                            "one line per measure (no correction: one dataset).")
+               description="Paired two-sided t-test of two result files of the same dataset, "
+                           "one line per measure (no correction: one dataset).")
     p.add_argument("result", help="the result JSON tested (<output>/<model>/<dataset>.json)")
     p.add_argument("baseline", help="the baseline's result JSON on the same dataset")
     p.add_argument("--measures", default="nDCG@10,R@1000,RR@10", help="comma list (default: %(default)s)")

@@ -22,7 +22,7 @@ TOLERANCE = 0.005  # as splade_beir.reporting.reproduction.TOLERANCE (not import
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m splade_beir.tables",
-                                description="Result tables of a config (Markdown, CSV, LaTeX, the FLOPS/quality plot).")
+               description="Result tables of a config (Markdown, CSV, LaTeX, the FLOPS/quality plot).")
     p.add_argument("--config", required=True, help="an eval config (eval_configs/NAME.yaml)")
     p.add_argument("--update-readme", metavar="FILE",
                    help="rewrite the tables between <!-- splade-beir:table NAME --> markers in FILE "

@@ -30,7 +30,7 @@ import os
 import resource
 import time
 
-from .errors import UserError
+from .errors import check_positive_int
 
 SAMPLE_SECONDS = 0.1
 FREE_ENOUGH = 0.3  # a core at most 70% busy elsewhere counts as free
@@ -101,11 +101,7 @@ def resolve_threads(threads: int | None) -> int:
     Traceback (most recent call last):
     splade_beir.errors.UserError: threads must be a positive integer, got 0
     """
-    if threads is None:
-        return default_threads()
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise UserError(f"threads must be a positive integer, got {threads!r}")
-    return threads
+    return default_threads() if threads is None else check_positive_int(threads, "threads")
 
 
 def _affinity() -> set[int]:

@@ -194,7 +194,9 @@ def _assert_identical(a: Path, b: Path, dataset: str) -> None:
     [ea], [eb] = ([f for f, meta in CorpusCache(x / "cache").entries() if "corpus" in meta["fingerprint"]]
                   for x in (a, b))
     assert ea.name == eb.name  # the same fingerprint
-    for chunk_file in sorted(ea.glob("chunk-*.npz")):
+    chunk_files = sorted(ea.glob("chunk-*.npz"))
+    assert chunk_files and len(chunk_files) == len(list(eb.glob("chunk-*.npz")))
+    for chunk_file in chunk_files:
         A, B = sp.load_npz(chunk_file), sp.load_npz(eb / chunk_file.name)
         assert np.array_equal(A.indptr, B.indptr) and np.array_equal(A.indices, B.indices)
         # A CPU worker has its share of the cores: with 1 torch thread instead of 2, a rare value rounds

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import math
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from ..data.names import cqadupstack_parts, dataset_key, expand_names
 from ..encode.embedded import default_name
@@ -16,11 +14,10 @@ from ..evaluation.store import name_problem
 from ..references.loader import Reference
 from ..retrievers.registry import KINDS, default_model
 from ..textio import read_utf8
+from ..yamlio import parse_yaml
 from .rows import reference_files, row_reference, run_template
 from .spec import (BUILD_KEYS, DATASET_KEYS, ENSEMBLE_KEYS, INFO_KEYS, MODEL_KEYS, POSITIVE_INT_KEYS,
                    RESERVED_NAMES, TOP_KEYS, EnsembleSpec, EvalConfig, ModelSpec)
-
-logger = logging.getLogger("splade_beir")
 
 
 def load_config(path: str | Path, output: str | Path | None = None) -> EvalConfig:
@@ -35,41 +32,8 @@ def load_config(path: str | Path, output: str | Path | None = None) -> EvalConfi
         raise UserError(f"{path}: config file not found") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot read config ({exc.strerror or exc})") from None
-    try:
-        _refuse_anchors(path, text)
-        data = yaml.safe_load(text)
-        lines = _key_lines(yaml.compose(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise UserError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
-    except RecursionError:
-        raise UserError(f"{path}: not a config: nested too deeply") from None
+    data, lines = parse_yaml(path, text, "config")
     return _Validator(path, lines).config(data, output)
-
-
-def _refuse_anchors(path: Path, text: str) -> None:
-    """Anchors and aliases (``&a`` / ``*a``) are refused before anything is built from them: a few hundred
-    bytes of nested aliases expand to gigabytes (the "billion laughs"), and a config never needs them."""
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise UserError(f"{path}:{event.start_mark.line + 1}: YAML anchors and aliases (&name, *name) are not "
-                            "allowed in a config; write the values out")
-
-
-def _key_lines(node, prefix: tuple = ()) -> dict[tuple, int]:
-    """1-based line of every mapping key and list item, by its path (``("models", 2, "label")``)."""
-    lines: dict[tuple, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            here = prefix + (key.value,)
-            lines[here] = key.start_mark.line + 1
-            lines.update(_key_lines(value, here))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines[prefix + (i,)] = item.start_mark.line + 1
-            lines.update(_key_lines(item, prefix + (i,)))
-    return lines
 
 
 class _Validator:

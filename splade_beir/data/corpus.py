@@ -30,8 +30,12 @@ def digest_texts(ids: Iterable[str], texts: Iterable[str]) -> str:
     """A digest of every (id, text) pair, in order: the corpus part of a cache key."""
     h = hashlib.sha256()
     for _id, text in zip(ids, texts):
-        h.update(_id.encode("utf-8") + b"\x00" + text.encode("utf-8") + b"\x01")
+        _digest_add(h, _id.encode("utf-8"), text)
     return h.hexdigest()
+
+
+def _digest_add(h, doc_id: bytes, text: str) -> None:
+    h.update(doc_id + b"\x00" + text.encode("utf-8") + b"\x01")
 
 
 class IdList(Sequence):
@@ -153,8 +157,7 @@ class FileCorpus(Corpus):
                     starts.append(offset + bom)
                     hashes.append(hash(doc_id))
                     wanted.discard(doc_id)
-                    h.update(encoded + b"\x00" + document_text({"title": title, "text": text}).encode("utf-8")
-                             + b"\x01")
+                    _digest_add(h, encoded, document_text({"title": title, "text": text}))
                 offset += len(raw)
         id_ends.insert(0, 0)
         starts.append(offset)  # the end of the file closes the last line
@@ -190,12 +193,10 @@ class FileCorpus(Corpus):
         with open(self.path, "rb") as f:
             f.seek(int(self.starts[start]))
             lines = f.read(int(self.starts[stop] - self.starts[start])).splitlines(keepends=True)
-        row = start
         for raw in lines:
             record = parse_record(raw, self.path, 0)
             if record is not None:
                 yield record[0], {"title": record[1], "text": record[2]}
-                row += 1
 
     def digest(self) -> str:
         return self._digest

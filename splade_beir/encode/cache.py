@@ -39,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..atomic import atomic_open, atomic_write_text, remove_stale_temps
-from ..errors import UserError
+from ..errors import UserError, check_positive_int
 from .csr import check_csr
 
 logger = logging.getLogger(__name__)
@@ -73,9 +73,8 @@ class CorpusCache:
     """A folder of encoded corpora. ``chunk_size=None``: an existing entry's own, else 10,000."""
 
     def __init__(self, root: str | Path | None = None, chunk_size: int | None = None):
-        if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int)
-                                       or chunk_size < 1):
-            raise UserError(f"cache chunk size must be a positive integer, got {chunk_size!r}")
+        if chunk_size is not None:
+            check_positive_int(chunk_size, "cache chunk size")
         self.root = Path(root) if root is not None else default_cache_dir()
         self.chunk_size = chunk_size
 

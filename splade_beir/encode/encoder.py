@@ -18,8 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..data.loader import document_text
-from ..errors import UserError
+from ..data.records import document_text
+from ..errors import UserError, check_positive_int
 from ..progress import progress_bar
 from ..threads import resolve_threads
 from .checkpoint import Tower, load_tower, tower_digest
@@ -129,7 +129,7 @@ class SpladeEncoder:
 
     def _encode_with_bar(self, texts: list[str], tower: Tower, batch_size: int, desc: str, unit: str,
                          show: bool | None = None) -> sp.csr_matrix:
-        check_batch_size(batch_size)
+        check_positive_int(batch_size, "batch_size")
         show = self.show_progress if show is None else show
         with progress_bar(len(texts), desc, unit, enabled=show) as bar:
             return self.encode_texts(texts, tower, batch_size, progress=bar.update)
@@ -141,7 +141,7 @@ class SpladeEncoder:
 
         ``reference=True`` pools with the straightforward dense computation (for checks); ``progress``
         is told the number of texts of each batch as it is done."""
-        check_batch_size(batch_size)
+        check_positive_int(batch_size, "batch_size")
         if self.device.type == "cpu" or self._set_threads:
             if torch.get_num_threads() != self.threads:
                 torch.set_num_threads(self.threads)
@@ -199,12 +199,6 @@ class SpladeEncoder:
         if self.dtype == torch.float32:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.dtype)
-
-
-def check_batch_size(batch_size) -> None:
-    """A positive integer, or one :class:`~splade_beir.errors.UserError` line."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise UserError(f"batch_size must be a positive integer, got {batch_size!r}")
 
 
 def _checked_length(name: str, asked: int | None, tower: Tower, model: str) -> int:

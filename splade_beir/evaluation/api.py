@@ -20,11 +20,11 @@ from ..data.names import cqadupstack_parts, dataset_key, default_split, expand_n
 from ..data.download import resolve_dirs
 from ..encode.cache import make_cache
 from ..encode.embedded import default_name
-from ..errors import UserError
+from ..errors import UserError, check_positive_int
 from ..retrievers.base import Retriever
 from ..retrievers.registry import default_model, make_retriever
 from .measures import evaluate_run, measures_at
-from .result import Result, versions
+from .result import COST_FIELDS, Result, versions
 from .provenance import check_overwrite, settings_fingerprint
 from .store import ResultStore, name_problem
 
@@ -98,8 +98,7 @@ def fingerprint(retriever: Retriever) -> str:
 
 
 def check_top_k(top_k) -> None:
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-        raise UserError(f"top_k must be a positive integer, got {top_k!r}")
+    check_positive_int(top_k, "top_k")
 
 
 def evaluate_dataset(retriever: Retriever, dataset: Dataset, name: str, store: ResultStore, top_k: int = 1000,
@@ -111,7 +110,7 @@ def evaluate_dataset(retriever: Retriever, dataset: Dataset, name: str, store: R
     means, per_query = evaluate_run(dataset.qrels, retrieval.run, measures_at(dataset.relevance_level))
     result = Result(
         model=name, dataset=dataset.name, kind=retriever.kind, metrics=means, split=dataset.split,
-        **{k: retrieval.stats.get(k) for k in ("flops", "nnz_query", "nnz_doc")},
+        **{k: retrieval.stats.get(k) for k in COST_FIELDS},
         n_queries=len(dataset.queries), n_docs=len(dataset.corpus), n_judgements=dataset.qrels.n_judgements,
         top_k=top_k, timings={**(timings or {}), **retrieval.timings, "total_s": t1 - t0,
                                  "evaluate_s": time.perf_counter() - t1},

@@ -42,3 +42,8 @@ def mean_nnz(M: sp.csr_matrix) -> float:
     M = sp.csr_matrix(M)
     zeros = sum(int(np.count_nonzero(M.data[a:a + BLOCK] == 0)) for a in range(0, M.nnz, BLOCK))
     return float((M.nnz - zeros) / max(M.shape[0], 1))
+
+
+def costs(Q: sp.csr_matrix, D: sp.csr_matrix) -> dict:
+    """A sparse retrieval's cost statistics: ``flops``, ``nnz_query``, ``nnz_doc``."""
+    return {"flops": flops(Q, D), "nnz_query": mean_nnz(Q), "nnz_doc": mean_nnz(D)}

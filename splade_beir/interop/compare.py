@@ -55,7 +55,7 @@ def compare_lists(engine: Lists, exact: Lists, true_score: Callable[[str, str], 
             out.problems.append(f"{qid}: scores {[s for _, s in got][:12]} where the exact search has "
                                 f"{[s for _, s in want][:12]}")
             continue
-        wrong = [(d, s, true_score(qid, d)) for d, s in got if true_score(qid, d) != s]
+        wrong = [(d, s, t) for d, s in got if (t := true_score(qid, d)) != s]
         if wrong:
             d, s, t = wrong[0]
             out.problems.append(f"{qid}: the engine scores {d} {s}, the vectors {t}")

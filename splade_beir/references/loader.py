@@ -25,12 +25,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
 
 from ..data.names import CQADUPSTACK_FORUMS
 from ..errors import UserError
 from ..evaluation.measures import Measure
 from ..textio import read_utf8
+from ..yamlio import parse_yaml
 
 SCHEMA = "splade_beir.reference/v1"
 FOLDER = Path(__file__).resolve().parent
@@ -146,24 +146,8 @@ def load_reference(path: str | Path) -> Reference:
 def _load(path_text: str, stamp: int) -> Reference:
     path = Path(path_text)
     text = read_utf8(path)
-    try:
-        data = yaml.safe_load(text)
-        lines = _lines(yaml.compose(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise UserError(f"{path}:{mark.line + 1 if mark else 1}: not valid YAML "
-                        f"({getattr(exc, 'problem', None) or exc})") from None
+    data, lines = parse_yaml(path, text, "reference file")
     return _Reader(path, lines).reference(data)
-
-
-def _lines(node, prefix: tuple = ()) -> dict[tuple, int]:
-    """1-based line of every mapping key, by its path."""
-    out: dict[tuple, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            out[prefix + (key.value,)] = key.start_mark.line + 1
-            out.update(_lines(value, prefix + (key.value,)))
-    return out
 
 
 class _Reader:

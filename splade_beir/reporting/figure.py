@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
 from .columns import flops_column, quality_column
 from .plot import Point, write_plot
-from .render import Table
+from .render import Table, is_missing
 from .view import ConfigResults
 
 
@@ -28,7 +27,7 @@ def plot_points(results: ConfigResults, seed: Table) -> tuple[list, str, str] | 
 
 
 def _number(v) -> float | None:
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+    return None if is_missing(v) else float(v)
 
 
 def write_figure(results: ConfigResults, seed: Table, folder: Path) -> list[Path] | None:
@@ -37,7 +36,11 @@ def write_figure(results: ConfigResults, seed: Table, folder: Path) -> list[Path
     if found is None:
         return None
     points, x_label, y_label = found
-    return write_plot(points, folder, x_label, y_label, title=f"{results.cfg.name}: FLOPS vs {y_label.replace(' x 100', '')}")
+    return write_plot(points, folder, x_label, y_label, title=plot_title(results, y_label))
+
+
+def plot_title(results: ConfigResults, y_label: str) -> str:
+    return f"{results.cfg.name}: FLOPS vs {y_label.replace(' x 100', '')}"
 
 
 def plot_block(results: ConfigResults, seed: Table, paths: list[Path], readme: Path) -> str:

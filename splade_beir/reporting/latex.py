@@ -35,11 +35,10 @@ B & 31.0$^{\dagger}$ \\
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Iterable
 
-from .render import Table, higher_is_better, title
+from .render import Table, higher_is_better, is_missing, title
 
 SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$", "_": r"\_", "{": r"\{",
            "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
@@ -90,7 +89,7 @@ def number(value, spec: str | None) -> str:
     >>> [number(v, s) for v, s in [(95.33, ".1f"), (None, ".1f"), (-0.5441, ".3f"), (5.84e-05, ".3g"), (20.0, "d")]]
     ['95.3', '--', '$-$0.544', '$5.84\\times10^{-5}$', '20']
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return "--"
     spec = spec or "g"
     text = format(round(value) if spec.endswith("d") else value, spec)
@@ -116,7 +115,7 @@ def best_rows(table: Table) -> dict[str, set[int]]:
         if not higher_is_better(table, column):
             continue
         printed = {i: number(v, table.formats[column]) for i, v in enumerate(table.frame[column])
-                   if not (v is None or (isinstance(v, float) and math.isnan(v)))}
+                   if not is_missing(v)}
         if printed:
             values = table.frame[column]
             top = printed[max(printed, key=lambda i: values.iloc[i])]
@@ -135,7 +134,7 @@ def render_latex(table: Table, transpose: bool = False, fit_width: bool | None =
     def cell(i: int, column: str) -> str:
         value = frame.iloc[i][column]
         if column not in table.formats:
-            return "--" if value is None or (isinstance(value, float) and math.isnan(value)) else escape(str(value))
+            return "--" if is_missing(value) else escape(str(value))
         text = number(value, table.formats[column])
         bold = i in best.get(column, ()) and text != "--"
         return (rf"\textbf{{{text}}}" if bold else text) + mark(table.marks.get((i, column), ""))

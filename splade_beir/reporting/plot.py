@@ -28,6 +28,7 @@ from ..atomic import atomic_open
 
 STEM = "flops_quality"  # <folder>/flops_quality.png and .svg
 DPI = 150
+METADATA = {"svg": {"Date": None, "Creator": None}, "png": {"Software": None}}  # no date or version in the files
 MARKERS = {"model": "o", "ensemble": "s"}
 LINE_STYLES = {"model": "--", "ensemble": ":"}
 COLORS = {"model": "#1f77b4", "ensemble": "#d62728"}
@@ -220,19 +221,24 @@ def _outside(box, frame) -> float:
     return dx / max(box.width, 1.0) + dy / max(box.height, 1.0)
 
 
+def figure_bytes(fig, fmt: str) -> bytes:
+    """``fig`` as an ``svg`` or ``png`` file, byte-stable from run to run (no dates, fixed SVG ids)."""
+    import matplotlib
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "splade-beir"}):
+        fig.savefig(buffer, format=fmt, dpi=DPI, metadata=METADATA[fmt])
+    return buffer.getvalue()
+
+
 def write_plot(points: Sequence[Point], folder: str | Path, x_label: str, y_label: str, title: str = "",
                stem: str = STEM) -> list[Path]:
     """Draw and write ``<folder>/<stem>.svg`` and ``.png`` atomically; returns both paths."""
-    import matplotlib
-
     fig, _ = draw(points, x_label, y_label, title)
     paths = []
-    for fmt, meta in (("svg", {"Date": None, "Creator": None}), ("png", {"Software": None})):
-        buffer = io.BytesIO()
-        with matplotlib.rc_context({"svg.hashsalt": "splade-beir"}):
-            fig.savefig(buffer, format=fmt, dpi=DPI, metadata=meta)
+    for fmt in ("svg", "png"):
         path = Path(folder) / f"{stem}.{fmt}"
         with atomic_open(path, "wb") as f:
-            f.write(buffer.getvalue())
+            f.write(figure_bytes(fig, fmt))
         paths.append(path)
     return paths

@@ -77,8 +77,13 @@ def higher_is_better(table: Table, column: str) -> bool | None:
     return True
 
 
+def is_missing(value) -> bool:
+    """Whether a cell holds no value (None, or the NaN pandas puts in its place)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def format_cell(value, fmt: str | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return MISSING
     if fmt is None:
         return str(value).replace("|", "\\|").replace("\n", " ")

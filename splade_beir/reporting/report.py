@@ -12,8 +12,6 @@ gets a note saying why and how to get them, and the rest of the report is built 
 
 from __future__ import annotations
 
-import io
-import math
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,7 +27,7 @@ from ..evaluation.store import ResultStore
 from .columns import NDCG
 from .comparison import Limits, Side, compare_dataset
 from .html import render_report
-from .render import Table, higher_is_better, title
+from .render import Table, higher_is_better, is_missing, title
 from .significance import ALPHA
 from .tables import build_tables
 from .vectors import NoVectors, open_vectors, reason_without_vectors
@@ -51,7 +49,7 @@ def table_data(table: Table) -> dict:
                    if c in table.formats else {})} for c in table.frame.columns]
 
     def value(v):
-        if v is None or (isinstance(v, float) and math.isnan(v)):
+        if is_missing(v):
             return None
         return v.item() if hasattr(v, "item") else v
 
@@ -62,20 +60,15 @@ def table_data(table: Table) -> dict:
 
 def plot_svg(results: ConfigResults, seed: Table) -> str | None:
     """The FLOPS/quality plot as SVG markup (None when there is nothing to plot); needs matplotlib."""
-    import matplotlib
-
-    from .figure import plot_points
-    from .plot import draw
+    from .figure import plot_points, plot_title
+    from .plot import draw, figure_bytes
 
     found = plot_points(results, seed)
     if found is None:
         return None
     points, x_label, y_label = found
-    fig, _ = draw(points, x_label, y_label, title=f"{results.cfg.name}: FLOPS vs {y_label.replace(' x 100', '')}")
-    buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "splade-beir"}):
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    return buffer.getvalue()
+    fig, _ = draw(points, x_label, y_label, title=plot_title(results, y_label))
+    return figure_bytes(fig, "svg").decode("utf-8")
 
 
 def default_pairs(labels: list[str], baseline: str | None, bm25: list[str]) -> list[tuple[str, str]]:

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..data.loader import Dataset
+from ..evaluation.result import COST_FIELDS
 from ..search.run import Run, search_run
 
-NO_COST = {"flops": None, "nnz_query": None, "nnz_doc": None}
+NO_COST = dict.fromkeys(COST_FIELDS)
 
 
 @dataclass

@@ -20,7 +20,7 @@ from ..data.corpus import digest_texts
 from ..encode.cache import CacheEntry, CorpusCache
 from ..encode.corpus import CorpusEncoder, InProcess, encode_corpus
 from ..encode.encoder import SpladeEncoder
-from ..evaluation.cost import flops, mean_nnz
+from ..evaluation.cost import costs
 from ..search.topk import ExactSearch
 from .base import Retriever
 
@@ -102,7 +102,7 @@ class SpladeRetriever(Retriever):
         return self.searcher.topk(queries, corpus, k)
 
     def stats(self, queries: sp.csr_matrix, corpus: sp.csr_matrix) -> dict:
-        return {"flops": flops(queries, corpus), "nnz_query": mean_nnz(queries), "nnz_doc": mean_nnz(corpus)}
+        return costs(queries, corpus)
 
 
 def build(model: str, show_progress: bool = True, cache: CorpusCache | None = None, threads: int | None = None,

@@ -33,7 +33,7 @@ import scipy.sparse as sp
 
 from ..data.loader import Dataset
 from ..errors import UserError
-from ..evaluation.cost import flops, mean_nnz
+from ..evaluation.cost import costs
 from ..interop.jsonvector import SparseVectors, Vocabulary, read_vectors
 from ..interop.layout import dataset_folder, find_corpus, find_queries, is_pattern, read_manifest
 from ..interop.quantize import FLOAT32_EXACT, score_bound
@@ -100,7 +100,7 @@ class VectorsRetriever(Retriever):
         return self.searcher.topk(queries, corpus, k)
 
     def stats(self, queries: sp.csr_matrix, corpus: sp.csr_matrix) -> dict:
-        return {"flops": flops(queries, corpus), "nnz_query": mean_nnz(queries), "nnz_doc": mean_nnz(corpus)}
+        return costs(queries, corpus)
 
 
 def aligned(vectors: SparseVectors, ids: list[str], n_columns: int, what: str, dataset: Dataset) -> sp.csr_matrix:

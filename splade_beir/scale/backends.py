@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..encode.encoder import SpladeEncoder
 from ..errors import UserError
-from .plan import EncoderSpec
+from .plan import EncoderSpec, check_workers
 
 
 def scale_out(encoder: SpladeEncoder, batch_size: int = 32, backend: str | None = None, workers: int | None = None,
@@ -12,8 +12,7 @@ def scale_out(encoder: SpladeEncoder, batch_size: int = 32, backend: str | None 
               device: str | None = None):
     """``(corpus encoder, searcher)`` for a backend: ``local`` worker processes (search stays ``searcher``,
     in this process) or ``ray`` (encoding and search as Ray tasks)."""
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise UserError(f"--workers must be a positive integer, got {workers!r}")
+    check_workers(workers)
     backend = backend or ("ray" if ray_address else "local")
     spec = EncoderSpec.of(encoder, batch_size, trust_remote_code)
     if backend == "ray":

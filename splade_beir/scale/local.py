@@ -22,12 +22,13 @@ import socket
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from ..cli import quiet_transformers
 from ..encode.cache import CacheEntry
 from ..encode.corpus import TextSource
 from ..errors import UserError
 from ..progress import progress_bar
 from ..threads import available_cpus
-from .plan import EncoderSpec
+from .plan import EncoderSpec, check_workers
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +57,7 @@ class LocalWorkers:
 
     def __init__(self, spec: EncoderSpec, workers: int | None = None, device: str | None = None,
                  cpus: int | None = None, retries: int = 2):
-        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-            raise UserError(f"--workers must be a positive integer, got {workers!r}")
+        check_workers(workers)
         self.spec = spec
         self.workers = workers
         self.device = device
@@ -148,22 +148,11 @@ def _start_worker(free_slots, progress) -> None:
     _WORKER.update(device=device, progress=progress)
 
 
-def quiet_transformers() -> None:
-    """No model-loading progress bars or notices from a worker: the driver shows the one bar."""
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
-    except ImportError:
-        pass
-
-
 def _encode_chunk(spec: EncoderSpec, entry: CacheEntry, chunk: int, texts: list[str]) -> int:
     """Encode one chunk (``texts`` are its rows) into the cache with this worker's encoder."""
     if _WORKER.get("spec") != spec:  # loaded once per process (and again only for another model)
         encoder = spec.load(_WORKER["device"])
-        spec.check(encoder, entry.fingerprint, f"worker process on {socket.gethostname()}")
+        spec.check(encoder.fingerprint(), entry.fingerprint, f"worker process on {socket.gethostname()}")
         _WORKER.update(spec=spec, encoder=encoder)
     entry.write(chunk, spec.encode(_WORKER["encoder"], texts, progress=_WORKER["progress"].put))
     return chunk

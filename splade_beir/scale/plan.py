@@ -16,7 +16,7 @@ from pathlib import Path
 
 import scipy.sparse as sp
 
-from ..errors import UserError
+from ..errors import UserError, check_positive_int
 
 # What a fingerprint field means, for the message that refuses a worker (first difference wins).
 FIELD_NAMES = {"weights": "model weights or tokenizer", "pooling": "pooling", "doc_max_length": "document max length",
@@ -37,6 +37,12 @@ def parse_shard(text: str) -> tuple[int, int]:
     if n < 1 or i >= n:
         raise UserError(f"--shard {text}: shards are numbered 0 to N-1, and N must be at least 1")
     return i, n
+
+
+def check_workers(workers) -> None:
+    """``--workers``: None (the default) or a positive integer."""
+    if workers is not None:
+        check_positive_int(workers, "--workers")
 
 
 def n_chunks(n_texts: int, chunk_size: int) -> int:
@@ -115,10 +121,9 @@ class EncoderSpec:
         """One chunk, exactly as :class:`~splade_beir.encode.corpus.InProcess` encodes it."""
         return encoder.encode_texts(texts, encoder.doc, self.batch_size, progress=progress)
 
-    def check(self, encoder, expected: dict, where: str) -> None:
-        """Refuse (one line) a worker's encoder whose fingerprint is not ``expected`` (the cache entry's,
+    def check(self, fingerprint: dict, expected: dict, where: str) -> None:
+        """Refuse (one line) a worker's encoder ``fingerprint`` that is not ``expected`` (the cache entry's,
         without its corpus): it loaded other weights or settings than the driver."""
-        difference = fingerprint_difference(encoder.fingerprint(), {k: v for k, v in expected.items()
-                                                                    if k != "corpus"})
+        difference = fingerprint_difference(fingerprint, {k: v for k, v in expected.items() if k != "corpus"})
         if difference:
             raise UserError(f"{where}: the worker's encoder does not match this run: its {difference}")

@@ -22,15 +22,15 @@ import socket
 import numpy as np
 import scipy.sparse as sp
 
+from ..cli import quiet_transformers
 from ..encode.cache import CacheEntry
 from ..encode.corpus import TextSource
 from ..errors import UserError
 from ..lazy import optional_import
 from ..progress import progress_bar
 from ..search.kernel import topk
-from .local import quiet_transformers
 from .merge import merge_topk, offset_hits
-from .plan import EncoderSpec, fingerprint_difference, shard_range
+from .plan import EncoderSpec, shard_range
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,6 @@ class RayWorkers(_RayClient):
         refs = {task.remote(self.spec, device, self.cpus_per_task, texts(*entry.rows(c))): c for c in chunks}
         logger.info("%d Ray tasks encode %d chunks (%s GPU, %d CPU each, up to %d retries)", len(refs), len(chunks),
                     gpus, self.cpus_per_task, self.max_retries)
-        expected = {k: v for k, v in entry.fingerprint.items() if k != "corpus"}
         todo = sum(b - a for a, b in map(entry.rows, chunks))
         with progress_bar(entry.n_texts, "encoding documents", "doc", show_progress,
                           initial=entry.n_texts - todo) as bar:
@@ -105,10 +104,7 @@ class RayWorkers(_RayClient):
                         fingerprint, host, matrix = ray.get(ref)
                     except ray.exceptions.RayError as exc:
                         raise self._failed(ray, exc, f"chunk {chunk} of {entry.folder}") from None
-                    difference = fingerprint_difference(fingerprint, expected)
-                    if difference:
-                        raise UserError(f"Ray task on {host}: the worker's encoder does not match this run: its "
-                                        f"{difference}")
+                    self.spec.check(fingerprint, entry.fingerprint, f"Ray task on {host}")
                     entry.write(chunk, matrix)
                     bar.update(matrix.shape[0])
             finally:

@@ -21,17 +21,8 @@ def collect(acc, d0, q, keep, cidx, csc, count, thr, cols, hot):
     the columns whose maximum beats the threshold are read again, row after row (so in document
     order). Loops run on unsigned indices (no wraparound test, so they vectorise) and the appends
     are branch-free (a slot is written, and kept only if the score beats the threshold)."""
-    t, n = thr[q], np.uint64(COLS)
-    for j in range(n):
-        most = acc[j]
-        for r in range(1, ROWS):  # (unrolled: constant trip count)
-            x = acc[r * n + j]
-            most = x if x > most else most
-        cols[j] = most
-    n_hot = 0
-    for j in range(n):
-        hot[n_hot] = j
-        n_hot += cols[j] > t
+    t = thr[q]
+    n_hot = hot_columns(acc, t, cols, hot)
     if n_hot:
         m = count[q]
         for r in range(0, BLOCK, COLS):
@@ -45,6 +36,24 @@ def collect(acc, d0, q, keep, cidx, csc, count, thr, cols, hot):
                 m = keep
         count[q] = m
     acc[:] = 0
+
+
+@jit
+def hot_columns(acc, t, cols, hot):
+    """The columns of ``acc`` (seen as ROWS x COLS) whose maximum beats ``t``, ascending, into ``hot``;
+    returns how many (their maxima are left in ``cols``)."""
+    n = np.uint64(COLS)
+    for j in range(n):
+        most = acc[j]
+        for r in range(1, ROWS):  # (unrolled: constant trip count)
+            x = acc[r * n + j]
+            most = x if x > most else most
+        cols[j] = most
+    n_hot = 0
+    for j in range(n):
+        hot[n_hot] = j
+        n_hot += cols[j] > t
+    return n_hot
 
 
 @jit

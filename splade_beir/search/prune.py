@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .candidates import BLOCK, COLS, ROWS, collect, cut, scatter
+from .candidates import BLOCK, COLS, collect, cut, hot_columns, scatter
 from .jit import jit
 
 PROBE = 12  # the cost of finding a document in a posting list, counted in postings read
@@ -119,17 +119,8 @@ def _below(x):
 def _above(acc, tau, cols, out):
     """Write the ascending positions ``i`` with ``acc[i] > tau`` into ``out`` (BLOCK + COLS
     slots); returns how many. Column maxima first, as in :func:`candidates.collect`."""
-    n = np.uint64(COLS)
-    for j in range(n):
-        most = acc[j]
-        for r in range(1, ROWS):
-            x = acc[r * n + j]
-            most = x if x > most else most
-        cols[j] = most
-    hot, n_hot = out[BLOCK:], 0
-    for j in range(n):
-        hot[n_hot] = j
-        n_hot += cols[j] > tau
+    hot = out[BLOCK:]
+    n_hot = hot_columns(acc, tau, cols, hot)
     m = 0
     for r in range(0, BLOCK, COLS):
         for j in hot[:n_hot]:

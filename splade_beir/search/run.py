@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
-
 from typing import Callable, Sequence
 
 import numpy as np

@@ -39,8 +39,8 @@ def check(files: dict[str, bytes]) -> None:
             ds = load_folder(root)
         except UserError as exc:
             message = str(exc)
-            assert "\n" not in message and any(name.split("/")[-1] in message for name in FILES) or \
-                "does not exist" in message, message
+            assert "\n" not in message, message
+            assert any(name.split("/")[-1] in message for name in FILES) or "does not exist" in message, message
             return
         assert ds.queries and ds.qrels and len(ds.corpus) > 0  # a dataset is never degenerate
         assert set(ds.queries) == set(ds.qrels)

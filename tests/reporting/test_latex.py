@@ -86,7 +86,8 @@ def test_written_beside_markdown_and_csv(report_demo):
         assert (folder / f"{name}.tex").read_text() == render_latex(tables[name])
         assert (folder / f"{name}.md").is_file() and (folder / f"{name}.csv").is_file()
     assert (folder / "ndcg_transposed.tex").read_text() == render_latex(tables["ndcg"], transpose=True)
-    assert "$^{\\dagger}$" in (folder / "seed.tex").read_text() or not any(t.marks for t in tables.values())
+    assert any(t.marks for t in tables.values())  # the demo's C differs significantly from A
+    assert "$^{\\dagger}$" in (folder / "seed.tex").read_text()
 
 
 @pytest.mark.skipif(not shutil.which("pdflatex"), reason="needs pdflatex: apt-get install -y texlive-latex-base "

@@ -36,8 +36,6 @@ from ..jsonvector import SparseVectors
 
 logger = logging.getLogger("splade_beir")
 
-ENGINE = "pisa"
-
 
 def pisa_token(token: str) -> str:
     """``token`` in a form PISA neither lower-cases nor splits (an injective map)."""
@@ -103,7 +101,7 @@ class PisaEngine:
     def __init__(self, path: str | Path, threads: int = 1):
         self.path, self.threads = Path(path), threads
         self.pisa = optional_import("pyterrier_pisa", "engines", "the PISA engine")
-        self.quiet = logging.getLogger("splade_beir").getEffectiveLevel() > logging.DEBUG
+        self.quiet = logger.getEffectiveLevel() > logging.DEBUG
 
     def index(self, docs: SparseVectors) -> "PisaEngine":
         """Index ``docs`` (replacing whatever ``path`` held)."""
